@@ -1,0 +1,46 @@
+"""Provenance of a run: git commit and dirty flag, package and library versions, device."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+
+def _git(repo: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def collect_provenance(repo: Path) -> dict[str, Any]:
+    """Facts that identify how a report was made."""
+    import torch
+    import torchvision
+
+    from sgdclaims import __version__
+
+    now = dt.datetime.now(dt.timezone.utc)
+    status = _git(repo, "status", "--porcelain", "--untracked-files=no")
+    cuda = torch.cuda.is_available()
+    return {
+        "session_id": now.strftime("%Y%m%dT%H%M%SZ"),
+        "finished_at": now.isoformat(timespec="seconds"),
+        "git_commit": _git(repo, "rev-parse", "HEAD"),
+        "git_dirty": bool(status) if status is not None else None,
+        "sgdclaims": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "cuda": torch.version.cuda,
+        "device": torch.cuda.get_device_name(0)
+        if cuda
+        else f"CPU ({platform.processor() or platform.machine()})",
+        "threads": torch.get_num_threads(),
+    }
