@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 ROOT = Path(__file__).resolve().parent
 RESULTS_KEY = "sgdclaims_claim"
+pytest_plugins = ("pytester",)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,7 +53,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _check_marker_expression(config: pytest.Config) -> None:
+    """Strict markers for -m too: a name in the expression that is not a registered marker
+    (a typo such as `-m fsat`) is a usage error instead of silently selecting nothing."""
+    expr = config.getoption("markexpr") or ""
+    registered = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    registered |= {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"}
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr)) - {"and", "or", "not"}
+    unknown = sorted(names - registered)
+    if unknown:
+        raise pytest.UsageError(
+            f"-m {expr!r} names unknown marker(s) {unknown}; registered: {sorted(registered)}"
+        )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _check_marker_expression(config)
     if config.getoption("--no-cache"):
         os.environ["SGDCLAIMS_NO_CACHE"] = "1"
     if config.getoption("--gpu"):

@@ -66,7 +66,10 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     data = header + array.tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".gz":
-        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as handle,
+        ):
             handle.write(data)
     else:
         path.write_bytes(data)

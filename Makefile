@@ -1,0 +1,50 @@
+# sgdclaims: the README names two targets, `make claims` and `make test`; each does all set-up
+# (venv, Python deps, system packages, data) and can be run again without redoing any of it.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+PYTEST  = $(BIN)/python -m pytest
+APT_PACKAGES = dataset-fashion-mnist chromium chromium-driver npm
+
+.PHONY: claims test bench report data system venv lint clean-cache
+
+claims: data ## fast claims on CPU + reports/index.html
+	$(PYTEST) claims -m fast
+	@echo "report: $(CURDIR)/reports/index.html"
+
+test: data ## unit, property, fast claim tests and benchmarks in quick-check mode
+	$(PYTEST) --benchmark-disable -p no:cacheprovider
+
+bench: venv ## benchmarks for real (ratios in one run)
+	$(PYTEST) tests -k bench --benchmark-only --benchmark-columns=mean,stddev,rounds
+
+report: venv ## re-render reports/ from reports/results.json
+	$(BIN)/sgdclaims report
+
+lint: venv
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+system: ## Debian packages (as root, only those missing): data, browser for the report test, npm
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
+	      || echo "warning: apt-get install$$missing failed; dependent tests will skip or fail with a reason"; \
+	  else echo "warning: missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; fi; \
+	fi
+
+data: venv system ## provide Fashion-MNIST and MNIST offline at the data root (idempotent)
+	$(BIN)/sgdclaims data fetch fashion_mnist mnist
+
+clean-cache: ## forget cached experiment results
+	rm -rf $${SGDCLAIMS_CACHE:-$$HOME/.cache/sgdclaims/results}
