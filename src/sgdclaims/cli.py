@@ -6,11 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from sgdclaims.data.registry import LOADERS, DatasetMissing, load, resolve_data_root
-
 
 def _data_fetch(args: argparse.Namespace) -> int:
     from sgdclaims.data.provision import DEFAULT_FETCH, FETCHERS, ProvisionError
+    from sgdclaims.data.registry import resolve_data_root
 
     root = resolve_data_root(args.data_root)
     names = args.names or list(DEFAULT_FETCH)
@@ -29,6 +28,8 @@ def _data_fetch(args: argparse.Namespace) -> int:
 
 
 def _data_list(args: argparse.Namespace) -> int:
+    from sgdclaims.data.registry import LOADERS, DatasetMissing, load, resolve_data_root
+
     root = resolve_data_root(args.data_root)
     print(f"data root: {root}")
     for name in sorted(LOADERS):
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = data.add_parser(
         "fetch", help="provide data sets offline (default: fashion_mnist mnist)"
     )
-    fetch.add_argument("names", nargs="*", help=f"data sets among {sorted(LOADERS)}")
+    fetch.add_argument("names", nargs="*", help="data set names (`sgdclaims data list` shows them)")
     fetch.add_argument("--data-root", default=None)
     fetch.set_defaults(func=_data_fetch)
     listing = data.add_parser("list", help="what is at the data root")

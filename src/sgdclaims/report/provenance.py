@@ -19,8 +19,21 @@ def _git(repo: Path, *args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def _device_name(cuda: bool) -> str:
+    """The GPU's name when CUDA is usable, else the CPU's."""
+    import torch
+
+    if cuda:
+        try:
+            return torch.cuda.get_device_name(0)
+        except (RuntimeError, AssertionError) as exc:
+            return f"CUDA reported available but unusable ({exc})"
+    return f"CPU ({platform.processor() or platform.machine()})"
+
+
 def collect_provenance(repo: Path) -> dict[str, Any]:
-    """Facts that identify how a report was made."""
+    """Facts that identify how a session's results were made (its id is its end time)."""
+    import numpy
     import torch
     import torchvision
 
@@ -38,9 +51,9 @@ def collect_provenance(repo: Path) -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
+        "numpy": numpy.__version__,
         "cuda": torch.version.cuda,
-        "device": torch.cuda.get_device_name(0)
-        if cuda
-        else f"CPU ({platform.processor() or platform.machine()})",
+        "cuda_available": cuda,
+        "device": _device_name(cuda),
         "threads": torch.get_num_threads(),
     }

@@ -30,6 +30,15 @@ def load_results(outdir: Path) -> dict[str, Any]:
     return data
 
 
+def kept_sessions(
+    sessions: list[dict[str, Any]], tests: dict[str, Any], *, recent: int = 20
+) -> list[dict[str, Any]]:
+    """The last `recent` sessions and every older one that a kept entry still comes from."""
+    used = {str(entry.get("session")) for entry in tests.values()}
+    cutoff = len(sessions) - recent
+    return [s for i, s in enumerate(sessions) if i >= cutoff or str(s.get("session_id")) in used]
+
+
 def merge_and_write(entries: list[dict[str, Any]], outdir: Path, *, repo: Path) -> Path:
     """Merge this session's claim-test entries into results.json and render the HTML."""
     outdir.mkdir(parents=True, exist_ok=True)
@@ -37,7 +46,7 @@ def merge_and_write(entries: list[dict[str, Any]], outdir: Path, *, repo: Path) 
     provenance = collect_provenance(repo)
     for entry in entries:
         data["tests"][entry["nodeid"]] = {**entry, "session": provenance["session_id"]}
-    data["sessions"] = [*data.get("sessions", [])[-19:], provenance]
+    data["sessions"] = kept_sessions([*data.get("sessions", []), provenance], data["tests"])
     write_atomic(outdir / RESULTS_FILE, json.dumps(data, indent=1, sort_keys=True).encode())
     from sgdclaims.report.render import render_all
 
