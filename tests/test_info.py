@@ -391,3 +391,41 @@ def test_cuda_equals_cpu():
     )
     assert low.device.type == "cuda"
     assert (low <= high).all()
+
+
+@pytest.mark.parametrize("role", [0, 1, 2])
+def test_blocked_count_equals_the_general_count(monkeypatch, role):
+    # a lone (T, n) numpy variable is counted block by block (_count_blocked); blocks of
+    # 3 checkpoints leave a short last block, and the table must be the general one
+    monkeypatch.setattr(info, "_BLOCK_ELEMENTS", 3 * 50)
+    rng = np.random.default_rng(30 + role)
+    labels = [rng.integers(0, k, 50) for k in (3, 4, 5)]
+    labels[role] = rng.integers(0, (3, 4, 5)[role], (7, 50)).astype(np.int32)
+    for num_classes in (None, 6):
+        table = info.Contingency.from_labels(*labels, num_classes=num_classes)
+        inputs = info._encode_all(dict(zip("FYL", labels)), num_classes)
+        general = info._count(info._cells(inputs), inputs.shape)
+        np.testing.assert_array_equal(table.counts, general)
+        assert table.counts.flags.c_contiguous
+        for t in range(7):
+            one = [x[t] if x.ndim == 2 else x for x in labels]
+            expected = info.performance_correlation(*one, num_classes=num_classes)
+            assert table.performance_correlation()[t] == expected
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint16, np.uint32])
+@pytest.mark.parametrize("name", ["F", "Y", "L"])
+def test_blocked_count_checks_labels_of_every_block(monkeypatch, dtype, name):
+    monkeypatch.setattr(info, "_BLOCK_ELEMENTS", 2 * 40)
+    args = {role: np.zeros(40, dtype=int) for role in "FYL"}
+    batched = np.zeros((9, 40), dtype=dtype)
+    batched[8, 39] = 4
+    args[name] = batched
+    with pytest.raises(ValueError, match=f"smaller than a label present in {name}"):
+        info.performance_correlation(**args, num_classes=4)
+    if np.dtype(dtype).kind == "i":
+        batched[8, 39] = -1
+        with pytest.raises(ValueError, match=f"{name} has negative labels"):
+            info.performance_correlation(**args, num_classes=4)
+    batched[8, 39] = 3
+    assert info.performance_correlation(**args, num_classes=4).shape == (9,)

@@ -6,11 +6,12 @@ per-class terms I(F;Y=y), I(F;Y=y|L) (Schouten & Toonen 2023, eq. 3-4), in bits 
 `base` says otherwise, with 0 log 0 = 0 exactly (zero cells are skipped, never smoothed).
 
 One joint count table of shape (T, kF, kY, kL) is built with a single bincount over
-combined indices, for all T checkpoints at once; every quantity is read from it
-(`Contingency`). Each of F, Y, L is a 1-D array (n,) or a 2-D array (T, n) of
-non-negative integer labels; numpy input gives numpy float64 results, torch input gives
-float64 tensors on the input's device (numpy arguments mixed with tensors are moved to
-the tensors' device once). Values are exact up to float rounding (~1e-15), so a
+combined indices, for all T checkpoints at once (numpy input with one (T, n) variable:
+one bincount per block of a few checkpoints, while the block sits in cache); every
+quantity is read from it (`Contingency`). Each of F, Y, L is a 1-D array (n,) or a 2-D
+array (T, n) of non-negative integer labels; numpy input gives numpy float64 results,
+torch input gives float64 tensors on the input's device (numpy arguments mixed with
+tensors are moved to the tensors' device once). Values are exact up to float rounding (~1e-15), so a
 quantity that is zero in exact arithmetic may come out as -1e-17; nothing is clipped.
 """
 
@@ -32,6 +33,8 @@ MAX_CELLS = 2**26
 _BINCOUNT_LIMIT = 2**20
 #: integers gathered per bootstrap chunk (bounds the memory of the resampled indices)
 _CHUNK_ELEMENTS = 2**23
+#: labels per block of checkpoints counted together (a few 100 kB of int64: stays in cache)
+_BLOCK_ELEMENTS = 2**15
 
 _STATISTICS = (
     "mutual_information",
@@ -50,6 +53,8 @@ class _Encoded:
     codes: np.ndarray | torch.Tensor | None
     k: int
     values: np.ndarray | torch.Tensor
+    #: False when the labels are still to be checked (raw integers, see `_encode_all`)
+    checked: bool = True
 
 
 def _is_torch(a: object) -> bool:
@@ -198,12 +203,18 @@ class _Inputs:
 
 
 def _encode_all(
-    named: dict[str, LabelArray | None], num_classes: int | None, optional: tuple[str, ...] = ("L",)
+    named: dict[str, LabelArray | None],
+    num_classes: int | None,
+    optional: tuple[str, ...] = ("L",),
+    defer: bool = False,
 ) -> _Inputs:
     """Check and encode F, Y, L together (in that order, keyed by the names errors use);
     a missing variable (None) is a constant.
 
     All tensors must share a device; numpy arguments mixed with tensors go to that device.
+    With `defer`, a lone (T, n) numpy array of signed (or narrow unsigned) integers under
+    num_classes is passed on unchecked as its own codes: `_count_blocked` checks it block
+    by block while the block is in cache, saving a pass over the largest array.
     """
     _check_num_classes(num_classes)
     for name, value in named.items():
@@ -238,6 +249,8 @@ def _encode_all(
             encoded[name] = _Encoded(None, 1, np.zeros(1, dtype=np.int64))
         elif _is_torch(value):
             encoded[name] = _Encoded(*_encode_torch(name, value, num_classes))
+        elif defer and _deferrable(value, steps, device, num_classes):
+            encoded[name] = _Encoded(value, int(num_classes), np.arange(num_classes), False)
         else:
             codes, k, values = _encode_numpy(name, value, num_classes)
             if device is not None:
@@ -249,6 +262,17 @@ def _encode_all(
         batched=bool(steps),
         num_steps=next(iter(steps.values())) if steps else 1,
         n=next(iter(lengths.values())),
+    )
+
+
+def _deferrable(value: np.ndarray, steps: dict[str, int], device, num_classes) -> bool:
+    """Whether `_count_blocked` may check this array itself (see `_encode_all`)."""
+    return (
+        device is None
+        and num_classes is not None
+        and len(steps) == 1
+        and value.ndim == 2
+        and (value.dtype.kind == "i" or (value.dtype.kind == "u" and value.dtype.itemsize < 8))
     )
 
 
@@ -296,6 +320,44 @@ def _count(cells: np.ndarray | torch.Tensor, shape: tuple[int, int, int]):
     return _to_float(counts.reshape(num_tables, *shape))
 
 
+def _count_blocked(inputs: _Inputs, names: Sequence[str]) -> np.ndarray:
+    """Joint counts (T, kF, kY, kL) as float64 for numpy input where exactly one variable
+    is (T, n): the 1-D variables are combined once into an n-length base, then each block
+    of a few checkpoints costs one add and one bincount while it sits in cache.
+
+    The batched variable is counted as the innermost axis (cell = base + v), and the
+    small table is moved back to (T, kF, kY, kL) at the end; counts are exact, so the
+    table equals the one `_count(_cells(...))` builds. `names` are the roles' names for
+    errors, when `_encode_all` deferred checking the batched labels to here.
+    """
+    roles = (inputs.F, inputs.Y, inputs.L)
+    batched = next(i for i, r in enumerate(roles) if r.codes is not None and r.codes.ndim == 2)
+    codes = roles[batched].codes
+    others = [r for i, r in enumerate(roles) if i != batched]
+    k = roles[batched].k
+    fixed = _affine(others[0].codes, others[1].k, others[1].codes)
+    size = k * others[0].k * others[1].k
+    num_steps, n = codes.shape
+    rows = max(1, min(num_steps, _BLOCK_ELEMENTS // n))
+    base = np.arange(rows).reshape(-1, 1) * size
+    base = base + (fixed * k if fixed is not None else 0)
+    buffer = np.empty((rows, n), dtype=np.int64)
+    counts = np.empty((num_steps, size), dtype=np.int64)
+    unsigned = codes.dtype.str.replace("i", "u")
+    for start in range(0, num_steps, rows):
+        block = codes[start : start + rows]
+        if not roles[batched].checked and block.view(unsigned).max() >= k:
+            _encode_numpy(names[batched], codes, k)  # raises the error naming the bad label
+        cells = buffer[: block.shape[0]]
+        np.add(block, base[: block.shape[0]], out=cells)
+        counts[start : start + block.shape[0]] = np.bincount(
+            cells.reshape(-1), minlength=cells.size // n * size
+        ).reshape(-1, size)
+    table = counts.reshape(num_steps, others[0].k, others[1].k, k)
+    table = np.moveaxis(table, 3, 1 + batched)
+    return np.ascontiguousarray(table, dtype=np.float64)
+
+
 def _entropy_nats(marginal, n):
     """Plug-in entropy (nats) per table of counts (T, ...): sum (c/n) log(n/c), 0 log 0 = 0."""
     xp = _xp(marginal)
@@ -304,11 +366,37 @@ def _entropy_nats(marginal, n):
     return (c * xp.log(ratio)).sum(axis=1) / n
 
 
+def _sum_to(table, key: str):
+    """The table (T, kF, kY, kL) summed over the variables not in `key` (letters of 'fyl',
+    in that order), axes kept. Counts are integers, so any summation order is exact;
+    numpy's einsum is several times faster than sum over the short middle axes."""
+    drop = tuple(1 + i for i, v in enumerate("fyl") if v not in key)
+    if not drop:
+        return table
+    if _is_torch(table):
+        return table.sum(axis=drop, keepdims=True)
+    summed = np.einsum(f"tfyl->t{key}", table)
+    return summed.reshape([size if i not in drop else 1 for i, size in enumerate(table.shape)])
+
+
 def _mi_terms(joint, a, b, given):
     """Cell terms c_abg log(c_abg c_g / (c_ag c_bg)) in count units, 0 log 0 = 0 exactly:
     empty cells get ratio 1, and their marginals are never divided by."""
     xp = _xp(joint)
     occupied = joint > 0
+    if xp is np:
+        # the same operations on occupied cells as below (adding 0.0 changes nothing
+        # there), in place and unmasked; empty cells get denominator a*b + 1 >= 1 and
+        # ratio 0 + 1 = 1, so their term is 0 * log(1) = +0.0 as below
+        empty = (~occupied).astype(np.float64)
+        denominator = a * b
+        denominator += empty
+        ratio = joint * given
+        ratio /= denominator
+        ratio += empty
+        np.log(ratio, out=ratio)
+        ratio *= joint
+        return ratio
     ratio = xp.where(occupied, joint * given / xp.where(occupied, a * b, 1.0), 1.0)
     return joint * xp.log(ratio)
 
@@ -355,9 +443,14 @@ class Contingency:
         optional: tuple[str, ...] = ("L",),
     ) -> Contingency:
         """Encode the variables (F, Y, L roles in order) and count them."""
-        inputs = _encode_all(named, num_classes, optional)
+        inputs = _encode_all(named, num_classes, optional, defer=True)
         _check_cells(inputs.num_steps, inputs.shape)
-        table = _count(_cells(inputs), inputs.shape)
+        roles = (inputs.F, inputs.Y, inputs.L)
+        batched = [r.codes is not None and r.codes.ndim == 2 for r in roles]
+        if inputs.as_numpy and batched.count(True) == 1:
+            table = _count_blocked(inputs, list(named))
+        else:
+            table = _count(_cells(inputs), inputs.shape)
         values = (inputs.F.values, inputs.Y.values, inputs.L.values)
         return cls(table, *values, batched=inputs.batched)
 
@@ -385,8 +478,9 @@ class Contingency:
         key = "".join(v for v in "fyl" if v in keep)
         cache = self.__dict__.setdefault("_marginals", {})
         if key not in cache:
-            drop = tuple(1 + i for i, v in enumerate("fyl") if v not in key)
-            cache[key] = self.table.sum(axis=drop, keepdims=True) if drop else self.table
+            # a single variable is summed from a cached pair (10x smaller) when there is one
+            parents = [p for p in cache if len(p) == 2 and key in p] if len(key) == 1 else []
+            cache[key] = _sum_to(cache[parents[0]] if parents else self.table, key)
         return cache[key]
 
     def _total(self):
