@@ -203,6 +203,11 @@ class ClaimReportCollector:
     def __init__(self, outdir: Path):
         self.outdir = outdir
         self.entries: dict[str, dict] = {}
+        self.collected: set[str] = set()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.collected = {item.nodeid for item in items if claim_identity(item) is not None}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
@@ -215,4 +220,6 @@ class ClaimReportCollector:
             return
         from sgdclaims.report.store import merge_and_write
 
-        merge_and_write(list(self.entries.values()), self.outdir, repo=ROOT)
+        merge_and_write(
+            list(self.entries.values()), self.outdir, repo=ROOT, collected=self.collected
+        )

@@ -134,3 +134,13 @@ def test_other_claims_results_are_kept(project):
     project.runpytest_subprocess("claims", "-k", "good_stat", "--report-dir=out")
     second = json.loads((project.path / "out" / "results.json").read_text())["tests"]
     assert set(first) == set(second)
+
+
+def test_renamed_tests_are_pruned(project):
+    project.runpytest_subprocess("claims", "--report-dir=out")
+    tests = project.path / "claims" / "test_toy.py"
+    tests.write_text(tests.read_text().replace("def test_bad_stat", "def test_worse_stat"))
+    project.runpytest_subprocess("claims", "-k", "good_stat", "--report-dir=out")
+    kept = json.loads((project.path / "out" / "results.json").read_text())["tests"]
+    assert not any("bad_stat" in nodeid for nodeid in kept)
+    assert any("good_stat" in nodeid for nodeid in kept)

@@ -39,10 +39,32 @@ def kept_sessions(
     return [s for i, s in enumerate(sessions) if i >= cutoff or str(s.get("session_id")) in used]
 
 
-def merge_and_write(entries: list[dict[str, Any]], outdir: Path, *, repo: Path) -> Path:
-    """Merge this session's claim-test entries into results.json and render the HTML."""
+def prune_stale(tests: dict[str, Any], collected: set[str]) -> dict[str, Any]:
+    """Drop entries of tests that no longer exist: those of a claim file collected this
+    session (before any -k/-m deselection) whose node id was not among its items."""
+    files = {nodeid.split("::")[0] for nodeid in collected}
+    return {
+        nodeid: entry
+        for nodeid, entry in tests.items()
+        if nodeid.split("::")[0] not in files or nodeid in collected
+    }
+
+
+def merge_and_write(
+    entries: list[dict[str, Any]],
+    outdir: Path,
+    *,
+    repo: Path,
+    collected: set[str] | None = None,
+) -> Path:
+    """Merge this session's claim-test entries into results.json and render the HTML.
+
+    collected: node ids of every claim test collected this session, to prune renamed ones.
+    """
     outdir.mkdir(parents=True, exist_ok=True)
     data = load_results(outdir)
+    if collected:
+        data["tests"] = prune_stale(data["tests"], collected)
     provenance = collect_provenance(repo)
     for entry in entries:
         data["tests"][entry["nodeid"]] = {**entry, "session": provenance["session_id"]}
