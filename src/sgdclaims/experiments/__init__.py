@@ -1,0 +1,1 @@
+"""One module per claim: a frozen config per scale and run(config) -> Result."""
