@@ -5,16 +5,20 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 PYTEST  = $(BIN)/python -m pytest
+# Tests run one per core (pytest-xdist, a whole file per worker so a claim's experiments are
+# computed once), each single-threaded: on small CPUs that beats one multi-threaded process.
+PARALLEL = -n auto --dist loadfile
+export OMP_NUM_THREADS ?= 1
 APT_PACKAGES = dataset-fashion-mnist chromium chromium-driver
 
 .PHONY: claims test bench report data system venv lint clean-cache
 
 claims: data ## fast claims on CPU + reports/index.html
-	$(PYTEST) claims -m fast
+	$(PYTEST) claims -m fast $(PARALLEL)
 	@echo "report: $(CURDIR)/reports/index.html"
 
 test: data ## unit, property, fast claim tests and benchmarks in quick-check mode
-	$(PYTEST) --benchmark-disable -p no:cacheprovider
+	$(PYTEST) --benchmark-disable -p no:cacheprovider $(PARALLEL)
 
 bench: venv ## benchmarks for real (ratios in one run)
 	$(PYTEST) tests -k bench --benchmark-only --benchmark-columns=mean,stddev,rounds
