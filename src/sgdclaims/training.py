@@ -59,8 +59,11 @@ def batch_order(n: int, batch_size: int, steps: int, data_seed: int) -> torch.Te
     return perms[:, : per_epoch * batch_size].reshape(-1, batch_size)[:steps]
 
 
+PREDICT_BATCH = 256  # cache-sized chunks: measured ~1.4x faster on CPU than 4096 at once
+
+
 @torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
+def predict(model: nn.Module, x: torch.Tensor, batch: int = PREDICT_BATCH) -> torch.Tensor:
     """Argmax class predictions of `model` on `x`, in eval mode, batched."""
     was_training = model.training
     model.eval()
@@ -184,8 +187,8 @@ def train_sgd_ensemble(
         with torch.no_grad():
             p = torch.cat(
                 [
-                    logits_fn(params, data.x_test[i : i + 2048]).argmax(-1)
-                    for i in range(0, len(data.x_test), 2048)
+                    logits_fn(params, data.x_test[i : i + PREDICT_BATCH]).argmax(-1)
+                    for i in range(0, len(data.x_test), PREDICT_BATCH)
                 ],
                 dim=1,
             )
