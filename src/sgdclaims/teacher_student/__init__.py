@@ -1,0 +1,1 @@
+"""Teacher-student networks: online SGD, order-parameter ODEs, closed forms (Goldt et al.)."""
