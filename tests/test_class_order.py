@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
+from tiny_data import write_tiny_cifar, write_tiny_mnist
 
 from sgdclaims import ranking
 from sgdclaims.data import Dataset
-from sgdclaims.data.formats import write_cifar_batch, write_idx
 from sgdclaims.experiments import class_order as co
 
 # --- configs and bad input -----------------------------------------------------------------
@@ -250,37 +250,12 @@ def test_recall_and_per_class_terms_of_constructed_predictions():
 # --- smoke runs of the full configs ----------------------------------------------------------
 
 
-def _write_mnist(root, n_train: int, n_test: int) -> None:
-    """Tiny test-made files in the MNIST IDX layout (random pixels, for code paths only)."""
-    rng = np.random.default_rng(0)
-    folder = root / "MNIST" / "raw"
-    folder.mkdir(parents=True)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        labels = (np.arange(n) % 10).astype(np.uint8)
-        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        images[np.arange(n), labels, :] = 255
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
-
-
-def _write_cifar(root, n_train: int, n_test: int) -> None:
-    """Tiny test-made files in the CIFAR-10 python-batch layout (random pixels)."""
-    rng = np.random.default_rng(0)
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    for i, n in enumerate([n_train // 5] * 5 + [n_test]):
-        labels = np.arange(n) % 10
-        images = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
-        name = f"data_batch_{i + 1}" if i < 5 else "test_batch"
-        write_cifar_batch(folder / name, images, labels)
-
-
 @pytest.mark.parametrize("dataset", sorted(co.FULL))
 def test_full_config_smoke_runs_on_cpu(tmp_path, dataset):
     if dataset == "mnist":
-        _write_mnist(tmp_path, n_train=600, n_test=300)
+        write_tiny_mnist(tmp_path, n_train=600, n_test=300)
     else:
-        _write_cifar(tmp_path, n_train=500, n_test=300)
+        write_tiny_cifar(tmp_path, n_train=500, n_test=300)
     cfg = co.config("full", dataset).smoke()
     assert cfg.require_full
     res = co.run(cfg, data_root=tmp_path, cache_root=tmp_path / "cache", progress=False)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from tiny_data import write_idx_split
 
 from sgdclaims.data import binary_task, load, multiclass_task, subsample
 from sgdclaims.data.formats import (
@@ -20,18 +21,6 @@ from sgdclaims.data.formats import (
 )
 from sgdclaims.data.registry import DatasetMissing, resolve_data_root
 from sgdclaims.data.synthetic import sinusoid_disc
-
-
-def write_idx_set(folder, n_train=30, n_test=20, seed=0, gz=True):
-    """Write the four MNIST-layout IDX files with random pixels and labels 0..9."""
-    rng = np.random.default_rng(seed)
-    ext = ".gz" if gz else ""
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(
-            folder / f"{prefix}-images-idx3-ubyte{ext}",
-            rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-        )
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte{ext}", (np.arange(n) % 10).astype(np.uint8))
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -87,20 +76,20 @@ def test_cifar_batch_round_trip_and_corruption(tmp_path):
 
 
 def test_registry_loads_mnist_layouts(tmp_path):
-    write_idx_set(tmp_path / "MNIST-subset" / "raw")
+    write_idx_split(tmp_path / "MNIST-subset" / "raw", 30, 20)
     sub = load("mnist", tmp_path)
     assert sub.info.subset and "10k subset" in sub.info.display
     assert sub.x_train.shape == (30, 1, 28, 28) and sub.x_train.dtype == torch.float32
     assert 0.0 <= sub.x_train.min() and sub.x_train.max() <= 1.0
     with pytest.raises(DatasetMissing, match="full MNIST"):
         load("mnist", tmp_path, require_full=True)
-    write_idx_set(tmp_path / "MNIST" / "raw", n_train=40, gz=False)
+    write_idx_split(tmp_path / "MNIST" / "raw", 40, 20, gz=False)
     full = load("mnist", tmp_path, require_full=True)
     assert not full.info.subset and full.info.n_train == 40  # full MNIST wins
 
 
 def test_registry_fashion_and_cifar(tmp_path):
-    write_idx_set(tmp_path / "FashionMNIST" / "raw")
+    write_idx_split(tmp_path / "FashionMNIST" / "raw", 30, 20)
     fm = load("fashion_mnist", tmp_path)
     assert fm.info.classes[0] == "T-shirt/top" and fm.num_classes == 10
     folder = tmp_path / "cifar-10-batches-py"
@@ -146,7 +135,7 @@ def test_data_root_resolution(monkeypatch, tmp_path):
 
 
 def test_binary_and_multiclass_views(tmp_path):
-    write_idx_set(tmp_path / "MNIST-subset" / "raw")
+    write_idx_split(tmp_path / "MNIST-subset" / "raw", 30, 20)
     ds = load("mnist", tmp_path)
     b = binary_task(ds)
     assert set(b.y_train.tolist()) == {0, 1}
@@ -169,7 +158,7 @@ def test_binary_and_multiclass_views(tmp_path):
 
 
 def test_subsample_seeded_and_marked(tmp_path):
-    write_idx_set(tmp_path / "FashionMNIST" / "raw")
+    write_idx_split(tmp_path / "FashionMNIST" / "raw", 30, 20)
     ds = load("fashion_mnist", tmp_path)
     a, b = subsample(ds, 10, 5, seed=3), subsample(ds, 10, 5, seed=3)
     assert torch.equal(a.x_train, b.x_train) and a.info.subset and a.info.n_train == 10

@@ -7,9 +7,8 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image
+from tiny_data import write_tiny_cifar, write_tiny_imagenet
 
-from sgdclaims.data.formats import write_cifar_batch
 from sgdclaims.depth import (
     deep_first_correlation,
     divergence_step,
@@ -119,26 +118,6 @@ def test_image_size_the_stem_cannot_take_fails_before_training():
         dw.config("fast", "fashion_mnist").replace(image_side=2)
 
 
-def _tiny_cifar(root):
-    rng = np.random.default_rng(0)
-    folder = root / "cifar-10-batches-py"
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        write_cifar_batch(
-            folder / name, rng.integers(0, 256, (40, 3, 32, 32)), rng.integers(0, 10, 40)
-        )
-
-
-def _tiny_imagenet(root):
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 12), ("val", 6)):
-        for cls in ("n01", "n02"):
-            folder = root / "imagenet" / split / cls
-            folder.mkdir(parents=True)
-            for i in range(n):
-                pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
-                Image.fromarray(pixels).save(folder / f"{i}.png")
-
-
 @pytest.mark.parametrize(
     "make",
     [
@@ -151,9 +130,9 @@ def _tiny_imagenet(root):
 def test_full_config_smoke_runs_on_cpu(make, tmp_path):
     cfg = make().smoke()
     if cfg.dataset == "cifar10":
-        _tiny_cifar(tmp_path)
+        write_tiny_cifar(tmp_path, 200, 40)
     else:
-        _tiny_imagenet(tmp_path)
+        write_tiny_imagenet(tmp_path, 12, 6)
     result = dw.run(cfg, data_root=tmp_path, cache_root=tmp_path / "cache", progress=False)
     _, labels, acc = dw.accuracy_curves(result)
     assert acc.shape == (len(cfg.seeds), len(labels), cfg.steps // cfg.eval_every + 1)

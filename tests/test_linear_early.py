@@ -13,8 +13,8 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from tiny_data import write_tiny_cifar, write_tiny_mnist
 
-from sgdclaims.data.formats import write_cifar_batch, write_idx
 from sgdclaims.experiments import linear_early as le
 from sgdclaims.info import mutual_information
 from sgdclaims.runner import UnitResult, combine
@@ -91,32 +91,8 @@ def test_unknown_scale_or_dataset():
         le.config("full", "fashion_mnist")
 
 
-def _write_mnist(root, n_train: int, n_test: int, classes: int = 10, seed: int = 0) -> None:
-    """Tiny test-made files in the MNIST IDX layout (random pixels, for code paths only)."""
-    rng = np.random.default_rng(seed)
-    folder = root / "MNIST" / "raw"
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        labels = (np.arange(n) % classes).astype(np.uint8)
-        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        images[labels >= 5, :14] //= 2
-        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
-
-
-def _write_cifar(root, n_train: int, n_test: int, seed: int = 0) -> None:
-    """Tiny test-made files in the CIFAR-10 python-batch layout (random pixels)."""
-    rng = np.random.default_rng(seed)
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    for i, n in enumerate([n_train // 5] * 5 + [n_test]):
-        labels = np.arange(n) % 10
-        images = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
-        name = f"data_batch_{i + 1}" if i < 5 else "test_batch"
-        write_cifar_batch(folder / name, images, labels)
-
-
 def test_too_few_test_examples_fail_before_training(tmp_path):
-    _write_mnist(tmp_path, n_train=200, n_test=60)
+    write_tiny_mnist(tmp_path, n_train=200, n_test=60)
     cfg = le.config("full", "mnist").smoke()
     with pytest.raises(ValueError, match="fewer than the 100"):
         le.run(cfg, data_root=tmp_path, cache_root=tmp_path / "cache", progress=False)
@@ -124,7 +100,7 @@ def test_too_few_test_examples_fail_before_training(tmp_path):
 
 
 def test_a_side_missing_from_the_data_fails_before_training(tmp_path):
-    _write_mnist(tmp_path, n_train=300, n_test=300, classes=5)
+    write_tiny_mnist(tmp_path, n_train=300, n_test=300, classes=5)
     cfg = le.config("full", "mnist").smoke()
     with pytest.raises(ValueError, match="empty"):
         le.load_task(cfg, tmp_path)
@@ -272,9 +248,9 @@ def test_final_statistics():
 @pytest.mark.parametrize("dataset", sorted(le.FULL))
 def test_full_config_smoke_runs_on_cpu(tmp_path, dataset):
     if dataset == "mnist":
-        _write_mnist(tmp_path, n_train=600, n_test=300)
+        write_tiny_mnist(tmp_path, n_train=600, n_test=300)
     else:
-        _write_cifar(tmp_path, n_train=500, n_test=300)
+        write_tiny_cifar(tmp_path, n_train=500, n_test=300)
     cfg = le.config("full", dataset).smoke()
     assert cfg.require_full
     res = le.run(cfg, data_root=tmp_path, cache_root=tmp_path / "cache", progress=False)
