@@ -118,3 +118,16 @@ def standardize(ds: Dataset) -> Dataset:
     return dataclasses.replace(
         ds, x_train=(ds.x_train - mean) / std, x_test=(ds.x_test - mean) / std
     )
+
+
+def require_usable_splits(ds: Dataset, *, min_test: int, num_classes: int) -> None:
+    """Raise ValueError before any training unless the test split has at least `min_test`
+    examples (a plug-in MI estimate needs them) and no class is empty in either split."""
+    if len(ds.x_test) < min_test:
+        raise ValueError(
+            f"{ds.info.display}: {len(ds.x_test)} test examples, fewer than the {min_test} "
+            "a plug-in MI estimate needs"
+        )
+    for split, y in (("train", ds.y_train), ("test", ds.y_test)):
+        if (torch.bincount(y, minlength=num_classes) == 0).any():
+            raise ValueError(f"{ds.info.display}: a class is empty in the {split} split")

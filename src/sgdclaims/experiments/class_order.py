@@ -31,6 +31,7 @@ from sgdclaims.config import (
     require_seeds,
 )
 from sgdclaims.data import Dataset, load, subsample
+from sgdclaims.data.tasks import require_usable_splits
 from sgdclaims.info import Contingency
 from sgdclaims.models import LinearClassifier, PaperCNN, seeded, small_vit
 from sgdclaims.runner import Result, UnitResult, run_units
@@ -226,11 +227,7 @@ def check_data(cfg: ClassOrderConfig, data: Dataset) -> None:
         raise ValueError(f"{data.info.display}: images {shape}, the models take {expected}")
     if data.num_classes != NUM_CLASSES:
         raise ValueError(f"{data.info.display} has {data.num_classes} classes, need 10")
-    if len(data.x_test) < MIN_TEST:
-        raise ValueError(f"{data.info.display}: {len(data.x_test)} test examples < {MIN_TEST}")
-    for split, y in (("train", data.y_train), ("test", data.y_test)):
-        if (torch.bincount(y, minlength=NUM_CLASSES) == 0).any():
-            raise ValueError(f"{data.info.display}: a class is empty in the {split} split")
+    require_usable_splits(data, min_test=MIN_TEST, num_classes=NUM_CLASSES)
 
 
 def load_task(cfg: ClassOrderConfig, data_root: str | Path | None = None) -> Dataset:

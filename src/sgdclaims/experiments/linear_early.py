@@ -31,6 +31,7 @@ from sgdclaims.config import (
     require_seeds,
 )
 from sgdclaims.data import Dataset, binary_task, load, subsample
+from sgdclaims.data.tasks import FIRST_VS_LAST_HALF, require_usable_splits
 from sgdclaims.info import Contingency
 from sgdclaims.models import MLP, LinearClassifier, PaperCNN, seeded
 from sgdclaims.runner import Result, UnitResult, run_units
@@ -42,7 +43,6 @@ NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "cifar10": 10, "sinusoid_disc":
 MIN_TEST = 100
 #: the early window of CLAIMS.md: 0.2 I(L;Y) <= I(F_t;Y) <= 0.8 I(L;Y)
 WINDOW = (0.2, 0.8)
-FIRST_VS_LAST = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +92,7 @@ class LinearEarlyConfig(Config):
     }
 
     dataset: str = "mnist"
-    groups: tuple[tuple[int, ...], tuple[int, ...]] = FIRST_VS_LAST
+    groups: tuple[tuple[int, ...], tuple[int, ...]] = FIRST_VS_LAST_HALF
     require_full: bool = True
     n_train: int | None = None
     n_test: int | None = None
@@ -257,15 +257,7 @@ def load_task(cfg: LinearEarlyConfig, data_root: str | Path | None = None) -> Da
     ds = load(cfg.dataset, data_root, require_full=cfg.require_full)
     ds = binary_task(ds, cfg.groups)
     ds = subsample(ds, cfg.n_train, cfg.n_test, cfg.subset_seed)
-    if len(ds.x_test) < MIN_TEST:
-        raise ValueError(
-            f"{ds.info.display}: {len(ds.x_test)} test examples, fewer than the {MIN_TEST} "
-            "a plug-in MI estimate needs"
-        )
-    for split, y in (("train", ds.y_train), ("test", ds.y_test)):
-        counts = torch.bincount(y, minlength=2)
-        if (counts == 0).any():
-            raise ValueError(f"{ds.info.display}: a class is empty in the {split} split")
+    require_usable_splits(ds, min_test=MIN_TEST, num_classes=2)
     cfg.steps(len(ds.x_train))
     return ds
 
