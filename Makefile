@@ -7,18 +7,22 @@ STAMP   = $(VENV)/.installed
 PYTEST  = $(BIN)/python -m pytest
 # Tests run one per core (pytest-xdist, a whole file per worker so a claim's experiments are
 # computed once), each single-threaded: on small CPUs that beats one multi-threaded process.
+# (xdist 3.8's loadgroup cannot group under pytest 9: it rewrites item._nodeid, which pytest 9
+# no longer reads, so the tests of one case would spread over workers and compute it twice.)
 PARALLEL = -n auto --dist loadfile
+# CACHE_DIR=... runs against that experiment cache (CI: an empty temporary one)
+CACHE_OPT = $(if $(CACHE_DIR),--results-cache=$(CACHE_DIR),)
 export OMP_NUM_THREADS ?= 1
 APT_PACKAGES = dataset-fashion-mnist chromium chromium-driver
 
 .PHONY: claims test bench report data system venv lint clean-cache
 
 claims: data ## fast claims on CPU + reports/index.html
-	$(PYTEST) claims -m fast $(PARALLEL)
+	$(PYTEST) claims -m fast $(PARALLEL) $(CACHE_OPT)
 	@echo "report: $(CURDIR)/reports/index.html"
 
 test: data ## unit, property, fast claim tests and benchmarks in quick-check mode
-	$(PYTEST) --benchmark-disable -p no:cacheprovider $(PARALLEL)
+	$(PYTEST) --benchmark-disable -p no:cacheprovider $(PARALLEL) $(CACHE_OPT)
 
 bench: venv ## benchmarks for real (ratios in one run)
 	$(PYTEST) tests -k bench --benchmark-only --benchmark-columns=mean,stddev,rounds

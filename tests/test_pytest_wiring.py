@@ -1,146 +1,165 @@
-"""The pytest wiring of conftest.py, run in a scratch project with pytester."""
+"""The pytest plugin, the verdicts and the results store, run on a sixth claim (`toy`) that a
+test adds to a copy of the package with three files and one registry line."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 import torch
-
-ROOT = Path(__file__).resolve().parents[1]
-
-CLAIM_TESTS = """
-import pytest
-from sgdclaims.cases import scale_cases
-from sgdclaims.data.registry import DatasetMissing
-
-@pytest.mark.parametrize(("scale", "dataset"), scale_cases(fast=["toyset"], full=["bigset"]))
-def test_good_stat(claim, scale, dataset):
-    claim.record("good_stat", 0.9, op=">=", threshold=0.8, per_seed=[0.85, 0.9, 0.95],
-                 control=0.1, reference="~0.97 (Fig. 4)")
-    claim.record("side_stat", 1.5)
-    claim.verify()
-
-@pytest.mark.parametrize(("scale", "dataset"), scale_cases(fast=["toyset"]))
-def test_bad_stat(claim, scale, dataset):
-    claim.record("bad_stat", 0.1, op=">=", threshold=0.8)
-    claim.verify()
-
-@pytest.mark.parametrize(("scale", "dataset"), scale_cases(fast=["toyset"]))
-def test_broken_stat(claim, scale, dataset):
-    raise RuntimeError("experiment crashed")
-
-@pytest.mark.parametrize(("scale", "dataset"), scale_cases(full=["nodata"]))
-def test_needs_data(claim, scale, dataset):
-    raise DatasetMissing("'nodata' not found at /x; provide it with `sgdclaims data fetch nodata`")
-"""
+from tiny_data import write_idx_split
+from toy_claim import write_toy_project
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", str(pytester.path))
-    pytester.makeconftest((ROOT / "conftest.py").read_text())
-    (pytester.path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
-    (pytester.path / "claims").mkdir()
-    (pytester.path / "claims" / "test_toy.py").write_text(CLAIM_TESTS)
+def data_root(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    write_idx_split(root / "FashionMNIST" / "raw", 60, 20)
+    return root
+
+
+def toy(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, not_reproduced: str = ""):
+    src = write_toy_project(pytester.path, not_reproduced)
+    monkeypatch.setenv("PYTHONPATH", str(src))
     return pytester
 
 
-def outcomes(result: pytest.RunResult) -> dict[str, int]:
-    return result.parseoutcomes()
+def run(project: pytest.Pytester, data_root: Path, *args: str) -> pytest.RunResult:
+    cache = project.path / "cache"
+    return project.runpytest_subprocess(
+        "claims", f"--data-root={data_root}", f"--results-cache={cache}", "--report-dir=out", *args
+    )
 
 
-def test_full_skips_without_gpu_and_report_is_written(project):
-    report_dir = project.path / "out"
-    res = project.runpytest_subprocess("claims", f"--report-dir={report_dir}", "-rs")
+def stored(project: pytest.Pytester) -> dict:
+    return json.loads((project.path / "out" / "results.json").read_text())
+
+
+def verdicts(project: pytest.Pytester) -> dict[tuple[str, str], str]:
+    tests = stored(project)["tests"].values()
+    return {(e["dataset"], e["statistic"]): e["verdict"] for e in tests}
+
+
+def test_toy_claim_runs_and_its_page_renders(pytester, monkeypatch, data_root):
+    project = toy(pytester, monkeypatch)
+    res = run(project, data_root, "-rs")
     res.stdout.fnmatch_lines(["*needs --gpu*"])
-    assert outcomes(res) == {"passed": 1, "failed": 2, "skipped": 2}
-    data = json.loads((report_dir / "results.json").read_text())
-    by_stat = {(e["statistic"], e["scale"]): e for e in data["tests"].values()}
-    good = by_stat[("good_stat", "fast")]
-    assert good["outcome"] == "passed" and good["dataset"] == "toyset"
-    rec = good["recorded"]["records"]
-    assert rec[0]["value"] == 0.9 and rec[0]["passed"] and rec[0]["spread"] == pytest.approx(0.05)
-    assert rec[1]["asserted"] is False
-    assert by_stat[("good_stat", "full")]["reason"] == "needs --gpu"
-    assert by_stat[("bad_stat", "fast")]["recorded"]["records"][0]["passed"] is False
-    assert "experiment crashed" in by_stat[("broken_stat", "fast")]["reason"]
-    assert (report_dir / "index.html").exists()
+    res.stdout.fnmatch_lines(["*not testable here: precondition ready = 0*"])
+    assert res.parseoutcomes() == {"passed": 13, "failed": 1, "skipped": 11}
+    got = verdicts(project)
+    assert got[("toyset", "score")] == "supported"
+    assert got[("toyset", "ready")] == "met"
+    assert got[("toyset", "side")] == "reported"
+    assert got[("toyset", "test_three_seeds")] == "passed"
+    assert got[("lowset", "score")] == "failed"  # a miss that nobody declared
+    assert got[("lowset", "ready")] == "not met"
+    assert got[("lowset", "gated")] == "not testable here"
+    assert got[("bigset", "score")] == "skipped"
+    entry = next(
+        e for e in stored(project)["tests"].values()
+        if e["dataset"] == "toyset" and e["statistic"] == "score"
+    )  # fmt: skip
+    record = entry["record"]
+    assert record["value"] == pytest.approx(0.91) and record["per_seed"] == [0.9, 0.91, 0.92]
+    assert record["control"]["holds"] and record["reference"] == "~0.97 (Fig. 1)"
+    case = stored(project)["cases"]["toy/fast/toyset"]
+    assert case["figures"]["scores"] == [0.9, 0.91, 0.92] and case["units"] == ["0", "1", "2"]
+    assert case["changes"] == [
+        {"field": "dataset", "value": "toyset", "paper": "bigset", "why": "the synthetic toy set"}
+    ]
+    page = (project.path / "out" / "toy.html").read_text()
+    assert "The toy score is high." in page and "data:image/svg+xml;base64," in page
+    assert "not testable here" in page
+    # `sgdclaims report` redraws every page from the store alone, byte for byte
+    before = {p.name: p.read_bytes() for p in (project.path / "out").glob("*.html")}
+    for p in (project.path / "out").glob("*.html"):
+        p.unlink()
+    redraw = project.run(sys.executable, "-m", "sgdclaims.cli", "report", "--report-dir", "out")
+    assert redraw.ret == 0
+    after = {p.name: p.read_bytes() for p in (project.path / "out").glob("*.html")}
+    assert after == before
 
 
-def test_gpu_without_cuda_stops_at_once(project):
+REGISTRY = """
+    NotReproduced("score", "fast", "lowset", "the toy level is low", "level 0.1"),
+    NotReproduced("score", "fast", "fashion_mnist", "declared to test errors", "none"),
+    NotReproduced("score", "fast", "toyset", "a stale entry", "none"),
+"""
+
+
+def test_registry_xfails_claim_misses_only(pytester, monkeypatch, data_root):
+    project = toy(pytester, monkeypatch, f"({REGISTRY})")
+    images = data_root / "FashionMNIST" / "raw" / "train-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:100])  # a truncated file at the data root
+    res = run(project, data_root, "-m", "fast", "-k", "score")
+    counts = res.parseoutcomes()
+    assert counts.get("xfailed") == 1  # lowset: a declared claim-statistic miss
+    assert counts.get("failed") == 2  # fashion_mnist: a data error; toyset: a strict XPASS
+    got = verdicts(project)
+    assert got[("lowset", "score")] == "not reproduced"
+    assert got[("fashion_mnist", "score")] == "error"
+    assert got[("toyset", "score")] == "failed"
+    reason = next(
+        e["reason"] for e in stored(project)["tests"].values() if e["dataset"] == "fashion_mnist"
+    )
+    assert "CorruptDataFile" in reason or "gzip" in reason or "truncated" in reason
+
+
+def test_spec_naming_an_unknown_value_is_a_collection_error(pytester, monkeypatch, data_root):
+    project = toy(pytester, monkeypatch)
+    report = project.path / "src" / "sgdclaims" / "report" / "toy.py"
+    report.write_text(
+        report.read_text().replace(
+            'Check("side", "reported", "A reported number."),',
+            'Check("side", "reported", "A reported number."),\n'
+            '        Check("ghost", "reported", "Nobody computes this."),',
+        )
+    )
+    res = run(project, data_root)
+    assert res.ret == pytest.ExitCode.INTERRUPTED
+    assert "the spec names ['ghost'], which statistics() does not return" in res.stdout.str()
+
+
+def test_gpu_without_cuda_stops_at_once(pytester, monkeypatch, data_root):
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present")
-    res = project.runpytest_subprocess("claims", "--gpu")
+    project = toy(pytester, monkeypatch)
+    res = run(project, data_root, "--gpu")
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     res.stderr.fnmatch_lines(["*--gpu was given but no CUDA device is available*"])
 
 
-def test_marker_typo_is_an_error(project):
-    res = project.runpytest_subprocess("claims", "-m", "fsat")
+def test_marker_typo_is_an_error(pytester, monkeypatch, data_root):
+    project = toy(pytester, monkeypatch)
+    res = run(project, data_root, "-m", "fsat")
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     res.stderr.fnmatch_lines(["*unknown marker(s)*fsat*"])
-    ok = project.runpytest_subprocess("claims", "-m", "fast and not full", "--report-dir=out")
-    assert ok.ret == pytest.ExitCode.TESTS_FAILED  # selects the fast ones, some of which fail
 
 
-REGISTRY_PLUGIN = """
-from sgdclaims import not_reproduced as nr
-
-nr.REGISTRY = (
-    nr.NotReproduced("toy", "bad_stat", "fast", "toyset", "too small", "x, y"),
-    nr.NotReproduced("toy", "good_stat", "fast", "*", "stale entry", "z"),
-)
-"""
-
-
-def test_registry_marks_strict_xfail(project):
-    (project.path / "fake_registry.py").write_text(REGISTRY_PLUGIN)
-    res = project.runpytest_subprocess(
-        "claims", "-m", "fast", "--report-dir=out", "-p", "fake_registry"
-    )
-    counts = outcomes(res)
-    assert counts.get("xfailed") == 1  # bad_stat: declared not reproduced
-    assert counts.get("failed") == 2  # broken_stat, and good_stat's unexpected (strict) pass
-    data = json.loads((project.path / "out" / "results.json").read_text())
-    bad = next(e for e in data["tests"].values() if e["statistic"] == "bad_stat")
-    assert bad["xfail"] and "too small" in bad["reason"]
-
-
-def test_missing_data_skips_full_test_with_message(project):
+def test_missing_data_skips_full_test_with_message(pytester, monkeypatch, data_root):
+    project = toy(pytester, monkeypatch)
     (project.path / "fake_cuda.py").write_text(
         "import torch\ntorch.cuda.is_available = lambda: True\n"
+        "torch.cuda.device_count = lambda: 1\ntorch.cuda.set_device = lambda device: None\n"
     )
-    res = project.runpytest_subprocess(
-        "claims",
-        "-m",
-        "full",
-        "-k",
-        "needs_data",
-        "--gpu",
-        "-rs",
-        "--report-dir=out",
-        "-p",
-        "fake_cuda",
-    )
-    assert outcomes(res) == {"skipped": 1, "deselected": 4}
+    monkeypatch.setenv("PYTHONPATH", f"{project.path / 'src'}:{project.path}")
+    res = run(project, data_root, "-m", "full", "-k", "nodata and score", "--gpu", "-rs",
+              "-p", "fake_cuda")  # fmt: skip
+    assert res.parseoutcomes().get("skipped") == 1
     res.stdout.fnmatch_lines(["*sgdclaims data fetch nodata*"])
 
 
-def test_other_claims_results_are_kept(project):
-    project.runpytest_subprocess("claims", "--report-dir=out")
-    first = json.loads((project.path / "out" / "results.json").read_text())["tests"]
-    project.runpytest_subprocess("claims", "-k", "good_stat", "--report-dir=out")
-    second = json.loads((project.path / "out" / "results.json").read_text())["tests"]
-    assert set(first) == set(second)
-
-
-def test_renamed_tests_are_pruned(project):
-    project.runpytest_subprocess("claims", "--report-dir=out")
-    tests = project.path / "claims" / "test_toy.py"
-    tests.write_text(tests.read_text().replace("def test_bad_stat", "def test_worse_stat"))
-    project.runpytest_subprocess("claims", "-k", "good_stat", "--report-dir=out")
-    kept = json.loads((project.path / "out" / "results.json").read_text())["tests"]
-    assert not any("bad_stat" in nodeid for nodeid in kept)
-    assert any("good_stat" in nodeid for nodeid in kept)
+def test_other_results_are_kept_and_renamed_tests_pruned(pytester, monkeypatch, data_root):
+    project = toy(pytester, monkeypatch)
+    run(project, data_root)
+    first = stored(project)["tests"]
+    run(project, data_root, "-k", "toyset")
+    assert set(stored(project)["tests"]) == set(first)
+    claim_test = project.path / "claims" / "test_toy.py"
+    claim_test.write_text(claim_test.read_text().replace("test_three_seeds", "test_seeds"))
+    run(project, data_root, "-k", "toyset")
+    kept = stored(project)["tests"]
+    assert not any("test_three_seeds" in nodeid for nodeid in kept)
+    assert any("test_seeds[fast-toyset]" in nodeid for nodeid in kept)

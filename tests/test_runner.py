@@ -1,4 +1,5 @@
-"""Config hashing and the cached runner: hit, miss, corruption, resume after kill -9."""
+"""Configs, cases, cache keys and the cached runner: hit, miss, corruption (an error, never
+reused), resume after kill -9."""
 
 from __future__ import annotations
 
@@ -10,20 +11,20 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
 import pytest
 
 from sgdclaims.cache import MAGIC, CorruptCacheEntry, dump_entry, load_entry
-from sgdclaims.config import Config, require_positive, require_seeds
-from sgdclaims.runner import UnitResult, run_units
+from sgdclaims.config import Cases, Change, Config, Set, require_positive, require_seeds
+from sgdclaims.runner import RunContext, UnitResult, run_units
 
 
 @dataclasses.dataclass(frozen=True)
 class ToyConfig(Config):
-    claim: ClassVar[str] = "toy"
-    WHY: ClassVar[dict[str, str]] = {"lr": "faster at small scale"}
+    SMOKE: ClassVar[dict] = {"seeds": (0,), "lr": lambda cfg: cfg.lr * 10}
     lr: float = 1e-3
     seeds: tuple[int, ...] = (0, 1, 2)
     K: float = math.inf
@@ -41,13 +42,15 @@ def compute(unit):
     )
 
 
+def ctx(tmp_path: Path, **kwargs) -> RunContext:
+    return RunContext(cache_root=tmp_path, progress=False, **kwargs)
+
+
 def test_config_hash_and_validation():
     a, b = ToyConfig(), ToyConfig()
     assert a.cache_key() == b.cache_key()
     assert a.cache_key() != a.replace(lr=0.1).cache_key()
-    assert a.replace(lr=0.1).paper_differences() == {
-        "lr": {"value": 0.1, "paper": 1e-3, "why": "faster at small scale"}
-    }
+    assert a.smoke() == ToyConfig(seeds=(0,), lr=1e-2)
     with pytest.raises(ValueError, match="lr must be positive"):
         ToyConfig(lr=-1.0)
     with pytest.raises(ValueError, match="K must be positive"):
@@ -58,6 +61,33 @@ def test_config_hash_and_validation():
         a.lr = 2.0  # type: ignore[misc]
 
 
+def test_cases_build_configs_with_a_reason_beside_every_change():
+    cases = Cases(
+        ToyConfig,
+        full={"a": {}, "b": {"K": Set(10.0, "the paper's value on b")}},
+        fast={"a": {"lr": Set(0.1, "faster")}, "c": {"seeds": Set((0,), "one seed")}},
+        fast_common={"K": Set(5.0, "short runs")},
+    )
+    assert cases.datasets("full") == ["a", "b"] and cases.datasets("fast") == ["a", "c"]
+    assert cases.config("full", "b") == ToyConfig(K=10.0)
+    assert cases.config("fast", "a") == ToyConfig(lr=0.1, K=5.0)
+    assert cases.changes("full", "b") == [Change("K", 10.0, "inf", "the paper's value on b")]
+    assert cases.changes("fast", "a") == [
+        Change("lr", 0.1, 1e-3, "faster"),
+        Change("K", 5.0, "inf", "short runs"),
+    ]
+    with pytest.raises(ValueError, match="unknown data set 'z' at fast scale; known: \\['a'"):
+        cases.config("fast", "z")
+    with pytest.raises(ValueError, match="scale must be 'fast' or 'full'"):
+        cases.config("huge", "a")
+    with pytest.raises(ValueError, match="has no field 'nope'"):
+        Cases(ToyConfig, full={"a": {"nope": Set(1, "x")}}, fast={})
+    with pytest.raises(TypeError, match="Set\\(value, why\\)"):
+        Cases(ToyConfig, full={"a": {"lr": 0.1}}, fast={})
+    with pytest.raises(ValueError, match="needs a reason"):
+        Set(0.1, " ")
+
+
 def test_run_units_miss_then_hit(tmp_path):
     calls = []
 
@@ -66,36 +96,24 @@ def test_run_units_miss_then_hit(tmp_path):
         return compute(unit)
 
     cfg = ToyConfig()
-    r1 = run_units(cfg, cfg.seeds, counting, cache_root=tmp_path, progress=False)
-    r2 = run_units(cfg, cfg.seeds, counting, cache_root=tmp_path, progress=False)
+    r1 = run_units(cfg, cfg.seeds, counting, ctx(tmp_path))
+    r2 = run_units(cfg, cfg.seeds, counting, ctx(tmp_path))
     assert calls == [0, 1, 2] and r2.reused == 3 and r1.reused == 0
     pd.testing.assert_frame_equal(r1.frame("curve"), r2.frame("curve"))
     assert list(r2.scalars["final"]) == [0.5, 0.6, 0.7]
     assert r2.provenance == {"data": "toy"}
     with pytest.raises(KeyError, match="curve"):
         r2.frame("nope")
-    run_units(cfg, cfg.seeds, counting, cache_root=tmp_path, progress=False, use_cache=False)
+    assert r2.compute_seconds == pytest.approx(r1.compute_seconds)
+    run_units(cfg, cfg.seeds, counting, ctx(tmp_path, use_cache=False))
     assert calls == [0, 1, 2, 0, 1, 2]
 
 
-def test_no_cache_env(tmp_path, monkeypatch):
-    calls = []
-    cfg = ToyConfig()
-    run_units(
-        cfg, (0,), lambda u: calls.append(u) or compute(u), cache_root=tmp_path, progress=False
-    )
-    monkeypatch.setenv("SGDCLAIMS_NO_CACHE", "1")
-    run_units(
-        cfg, (0,), lambda u: calls.append(u) or compute(u), cache_root=tmp_path, progress=False
-    )
-    assert calls == [0, 0]
-
-
 @pytest.mark.parametrize("damage", ["flip", "truncate", "header", "schema"])
-def test_corrupt_entry_is_recomputed(tmp_path, damage):
+def test_corrupt_entry_is_an_error_naming_the_file(tmp_path, damage):
     cfg = ToyConfig()
-    run_units(cfg, (0,), compute, cache_root=tmp_path, progress=False)
-    path = next((tmp_path / "toy").rglob("unit-0.pkl"))
+    run_units(cfg, (0,), compute, ctx(tmp_path))
+    path = next((tmp_path / "test_runner").rglob("unit-0.pkl"))
     raw = bytearray(path.read_bytes())
     if damage == "flip":
         raw[-5] ^= 0xFF
@@ -112,12 +130,10 @@ def test_corrupt_entry_is_recomputed(tmp_path, damage):
         path.write_bytes(MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
     with pytest.raises(CorruptCacheEntry):
         load_entry(path)
-    calls = []
-    with pytest.warns(UserWarning, match="recomputing corrupt cache entry"):
-        run_units(
-            cfg, (0,), lambda u: calls.append(u) or compute(u), cache_root=tmp_path, progress=False
-        )
-    assert calls == [0]
+    with pytest.raises(CorruptCacheEntry, match=f"{path}.*delete the file to recompute"):
+        run_units(cfg, (0,), compute, ctx(tmp_path))
+    path.unlink()
+    assert run_units(cfg, (0,), compute, ctx(tmp_path)).reused == 0
     assert isinstance(load_entry(path), UnitResult)
 
 
@@ -136,7 +152,7 @@ def test_resume_after_kill_9(tmp_path):
         from pathlib import Path
         sys.path.insert(0, {str(os.path.dirname(__file__))!r})
         from test_runner import ToyConfig
-        from sgdclaims.runner import UnitResult, run_units
+        from sgdclaims.runner import RunContext, UnitResult, run_units
         def compute(unit):
             with open({str(marker)!r}, "a") as f:
                 f.write(f"{{unit}}\\n")
@@ -144,7 +160,7 @@ def test_resume_after_kill_9(tmp_path):
                 time.sleep(600)
             return UnitResult(scalars={{"u": unit}})
         run_units(ToyConfig(seeds=(0, 1, 2, 3)), (0, 1, 2, 3), compute,
-                  cache_root=Path({str(tmp_path / "cache")!r}), progress=False)
+                  RunContext(cache_root=Path({str(tmp_path / "cache")!r}), progress=False))
         print("done")
     """)
     )
@@ -158,3 +174,28 @@ def test_resume_after_kill_9(tmp_path):
     out = subprocess.run([sys.executable, str(script), "go"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert marker.read_text().split() == ["0", "1", "2", "2", "3"]
+
+
+def test_the_executor_gets_only_the_missing_units_in_order(tmp_path):
+    """run_units hands its executor the units not in the cache (all with use_cache off);
+    what the executor computes in process is used as is, the rest read from the cache."""
+    from sgdclaims.runner import Batch, LocalExecutor
+
+    seen: list[tuple[list, int]] = []
+
+    class Spy(LocalExecutor):
+        def run(self, batch: Batch):
+            seen.append((list(batch.units), batch.total))
+            assert batch.key == cfg.cache_key() and batch.folder.name == batch.key
+            return super().run(batch)
+
+    cfg = ToyConfig(seeds=(0, 1, 2, 3))
+    run_units(cfg, (1, 3), compute, ctx(tmp_path, executor=Spy()))
+    result = run_units(cfg, cfg.seeds, compute, ctx(tmp_path, executor=Spy()))
+    assert seen == [([1, 3], 2), ([0, 2], 4)]
+    assert result.reused == 2 and result.units == [0, 1, 2, 3]
+    assert list(result.scalars["final"]) == [0.5, 0.6, 0.7, 0.8]
+    assert run_units(cfg, cfg.seeds, compute, ctx(tmp_path, executor=Spy())).reused == 4
+    assert len(seen) == 2  # nothing missing: the executor is not asked
+    run_units(cfg, (0,), compute, ctx(tmp_path, executor=Spy(), use_cache=False))
+    assert seen[-1] == ([0], 1)

@@ -1,4 +1,5 @@
-"""The training loop: checkpoints, data order, determinism, ensemble == single runs."""
+"""The training loop and its checkpoint recorder: checkpoints (with 3 in the last 5%),
+data order, determinism, final values, logistic regression to convergence."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sgdclaims.curves import final_mask, final_value, tail_steps
 from sgdclaims.data import subsample
 from sgdclaims.data.registry import load_digits
 from sgdclaims.models import MLP, LinearClassifier, seeded
 from sgdclaims.training import (
+    CheckpointRecorder,
     batch_order,
     checkpoint_steps,
+    epoch_steps,
+    fit_logistic,
     train_sgd,
-    train_sgd_ensemble,
 )
 
 
@@ -24,19 +28,77 @@ def digits():
     return subsample(load_digits(), 512, 200, seed=0)
 
 
-@given(st.integers(1, 5000), st.integers(1, 2000), st.integers(1, 60), st.integers(1, 500))
-def test_checkpoint_steps_properties(total, dense_until, n_dense, every):
-    cps = checkpoint_steps(total, dense_until=dense_until, n_dense=n_dense, every=every)
+@given(
+    st.integers(1, 5000), st.integers(1, 2000), st.integers(0, 60), st.integers(1, 500),
+    st.integers(0, 50),
+)  # fmt: skip
+def test_checkpoint_steps_properties(total, dense_until, n_dense, every, dense_every):
+    cps = checkpoint_steps(
+        total, dense_until=dense_until, n_dense=n_dense, every=every, dense_every=dense_every
+    )
     assert cps[0] == 0 and cps[-1] == total
     assert np.all(np.diff(cps) > 0)
     assert set(range(0, total + 1, every)) <= set(cps.tolist())
+    assert final_mask(cps).sum() >= min(3, total + 1)  # the final value is always defined
+    final_value(cps, np.zeros(len(cps)))
 
 
 def test_checkpoint_steps_dense_early():
     cps = checkpoint_steps(1000, dense_until=100, n_dense=20, every=100)
-    assert (cps <= 100).sum() > 10 and (cps > 100).sum() == 9
+    assert (cps <= 100).sum() > 10 and cps[cps > 100].tolist() == [
+        200,
+        300,
+        400,
+        500,
+        600,
+        700,
+        800,
+        900,
+        950,
+        975,
+        1000,
+    ]
+    assert checkpoint_steps(100, dense_until=20, n_dense=0, every=50, dense_every=5).tolist() == [
+        0, 5, 10, 15, 20, 50, 95, 98, 100]  # fmt: skip
     with pytest.raises(ValueError, match="every"):
         checkpoint_steps(10, dense_until=5, every=0)
+
+
+def test_final_value_is_the_mean_over_the_last_five_percent():
+    steps = np.array([0, 50, 900, 950, 975, 1000])
+    assert final_value(steps, np.array([0, 0, 9, 1.0, 2.0, 3.0])) == pytest.approx(2.0)
+    assert np.isnan(final_value(steps, np.array([0, 0, 0, 1.0, np.nan, 3.0])))  # never dropped
+    with pytest.raises(ValueError, match="only 2 checkpoints in the last 5%"):
+        final_value(np.array([0, 500, 980, 1000]), np.zeros(4))
+    assert final_mask(np.array([0, 2, 4, 6, 8])).tolist() == [False, False, True, True, True]
+    assert tail_steps(1000).tolist() == [950, 975, 1000]
+    assert epoch_steps(2.0, 1000, 64) == 30
+    with pytest.raises(ValueError, match="exceeds"):
+        epoch_steps(1.0, 10, 64)
+
+
+def test_recorder_records_only_at_checkpoints_and_averages_the_loss():
+    x, y = torch.zeros(4, 1), torch.tensor([0, 1, 1, 1])
+    seen = []
+    rec = CheckpointRecorder([0, 2], x, y, lambda v: torch.ones(len(v), dtype=torch.long),
+                             on_checkpoint=seen.append)  # fmt: skip
+    rec.at(0)
+    for step, loss in ((1, 1.0), (2, 3.0)):
+        rec.add_loss(torch.tensor(loss))
+        rec.at(step)
+    traj = rec.trajectory()
+    assert seen == [0, 2] and traj.steps.tolist() == [0, 2] and traj.test_acc.tolist() == [0.75] * 2
+    assert np.isnan(traj.train_loss[0]) and traj.train_loss[1] == 2.0
+    with pytest.raises(RuntimeError, match="recorded 0 of 1 checkpoints"):
+        CheckpointRecorder([5], x, y, lambda v: v).trajectory()
+
+
+def test_fit_logistic_is_deterministic_and_converges(digits):
+    a, b = LinearClassifier((1, 8, 8), 10), LinearClassifier((1, 8, 8), 10)
+    fit_a = fit_logistic(a, digits.x_train, digits.y_train, weight_decay=1e-4, max_iter=200)
+    fit_logistic(b, digits.x_train, digits.y_train, weight_decay=1e-4, max_iter=200)
+    assert torch.equal(a.fc.weight, b.fc.weight)
+    assert fit_a["l_train_acc"] > 0.95 and fit_a["l_iterations"] > 5
 
 
 def test_batch_order_is_seeded_epochwise():
@@ -81,31 +143,3 @@ def test_train_sgd_bad_input(digits, bad, match):
     args = {"steps": 10, "lr": 0.1, "checkpoints": [0, 10], "data_seed": 0} | bad
     with pytest.raises(ValueError, match=match):
         train_sgd(LinearClassifier((1, 8, 8), 10), digits, **args)
-
-
-def test_ensemble_matches_single_runs(digits):
-    seeds = (0, 1, 2)
-    make = lambda s: seeded(lambda: MLP((1, 8, 8), 10, hidden=(32,)), s)  # noqa: E731
-    cps = [0, 5, 40]
-    ens = train_sgd_ensemble(
-        [make(s) for s in seeds],
-        digits,
-        steps=40,
-        lr=0.05,
-        checkpoints=cps,
-        data_seeds=[10 + s for s in seeds],
-        batch_size=16,
-    )
-    for s, traj in zip(seeds, ens):
-        single = train_sgd(
-            make(s), digits, steps=40, lr=0.05, checkpoints=cps, data_seed=10 + s, batch_size=16
-        )
-        agree = (traj.test_preds == single.test_preds).float().mean().item()
-        assert agree > 0.98
-        np.testing.assert_allclose(traj.train_loss[1:], single.train_loss[1:], rtol=1e-4)
-
-
-def test_ensemble_refuses_batchnorm(digits):
-    bn = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10), torch.nn.BatchNorm1d(10))
-    with pytest.raises(ValueError, match="BatchNorm"):
-        train_sgd_ensemble([bn], digits, steps=1, lr=0.1, checkpoints=[1], data_seeds=[0])

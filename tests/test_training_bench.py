@@ -1,5 +1,5 @@
-"""Throughput of the training loop: images per second for the paper CNN at batch 64,
-one model at a time vs a vmapped ensemble of seeds (ratios within one run)."""
+"""Throughput of the training loop: images per second for the paper CNN at batch 64, with
+and without recording checkpoints (ratios within one run)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 
 from sgdclaims.data import Dataset, DatasetInfo
 from sgdclaims.models import PaperCNN, seeded
-from sgdclaims.training import train_sgd, train_sgd_ensemble
+from sgdclaims.training import train_sgd
 
 STEPS, BATCH, SEEDS = 8, 64, (0, 1, 2)
 
@@ -47,18 +47,14 @@ def test_bench_train_single_models(benchmark, images):
     benchmark.pedantic(run, rounds=2, iterations=1, warmup_rounds=0)
 
 
-def test_bench_train_vmapped_ensemble(benchmark, images):
-    """The same three seeds as one vmapped ensemble (torch.func)."""
+def test_bench_train_recording_every_step(benchmark, images):
+    """The same three seeds, predicting the 64 test images at every step (the recorder's
+    cost against the first benchmark)."""
 
     def run():
-        train_sgd_ensemble(
-            [cnn(s) for s in SEEDS],
-            images,
-            steps=STEPS,
-            lr=0.1,
-            checkpoints=[STEPS],
-            data_seeds=list(SEEDS),
-        )
+        for s in SEEDS:
+            train_sgd(cnn(s), images, steps=STEPS, lr=0.1, checkpoints=range(STEPS + 1),
+                      data_seed=s)  # fmt: skip
 
     benchmark.extra_info["images_per_round"] = STEPS * BATCH * len(SEEDS)
     benchmark.pedantic(run, rounds=2, iterations=1, warmup_rounds=0)

@@ -2,8 +2,8 @@
 
 A file is `MAGIC` + sha256 of the payload + the pickled payload. It is written to a
 temporary name in the same folder, fsynced and renamed, so a killed run never leaves a
-half-written file under a valid name; a file whose checksum or schema does not match is
-reported as corrupt and recomputed, never read.
+half-written file under a valid name; a file whose checksum or schema does not match is an
+error (CorruptCacheEntry), never read.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import hashlib
 import os
 import pickle
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +25,12 @@ def default_cache_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "sgdclaims" / "results"
 
 
-def cache_disabled() -> bool:
-    """True when SGDCLAIMS_NO_CACHE is set to a non-empty value other than 0."""
-    return os.environ.get("SGDCLAIMS_NO_CACHE", "") not in ("", "0")
-
-
 class CorruptCacheEntry(Exception):
-    """A cache file exists but fails its checksum or schema check."""
+    """A cache file exists but fails its checksum or schema check: an error, never a result.
+    The message names the file; deleting it makes the next run recompute that unit."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message}; delete the file to recompute this unit")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -74,15 +72,3 @@ def load_entry(path: Path) -> Any:
     if not isinstance(record, dict) or record.get("schema") != SCHEMA:
         raise CorruptCacheEntry(f"{path}: schema {record.get('schema')!r} != {SCHEMA}")
     return record["payload"]
-
-
-def try_load(path: Path) -> Any | None:
-    """The cached payload, or None when absent or corrupt (corrupt files are removed)."""
-    if not path.exists():
-        return None
-    try:
-        return load_entry(path)
-    except (CorruptCacheEntry, OSError) as exc:
-        warnings.warn(f"recomputing corrupt cache entry: {exc}", stacklevel=2)
-        path.unlink(missing_ok=True)
-        return None

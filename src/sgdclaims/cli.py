@@ -1,10 +1,12 @@
-"""Command line: `sgdclaims data fetch [NAME...]`, `sgdclaims data list`, `sgdclaims report`."""
+"""Command line: `sgdclaims run CLAIM`, `sgdclaims costs`, `sgdclaims data fetch [NAME...]`,
+`sgdclaims data list`, `sgdclaims report`, `sgdclaims readme [--write]`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _data_fetch(args: argparse.Namespace) -> int:
@@ -47,13 +49,16 @@ def _data_list(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from sgdclaims.report.render import render_all
-    from sgdclaims.report.store import load_results
+    from sgdclaims.report.compare import moves_text
+    from sgdclaims.report.store import SCHEMA, StoreError, load_results, rerender
 
     outdir = Path(args.report_dir)
     try:
-        data = load_results(outdir)
-    except ValueError as exc:
+        if args.compare or args.since:
+            print(moves_text(load_results(outdir), args.compare, args.since, Path.cwd()), end="")
+            return 0
+        data, version = rerender(outdir)
+    except (StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not data["tests"]:
@@ -62,15 +67,188 @@ def _report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    render_all(data, outdir)
+    if version != SCHEMA:
+        print(f"migrated {outdir / 'results.json'} from schema {version} to {SCHEMA}")
     print(f"wrote {outdir / 'index.html'}")
     return 0
+
+
+README_MARKERS = ("<!-- claims:begin -->\n", "\n<!-- claims:end -->")
+
+
+def _readme(args: argparse.Namespace) -> int:
+    from sgdclaims.claims import readme_table
+
+    table = readme_table()
+    if not args.write:
+        print(table)
+        return 0
+    path = Path(args.path)
+    text = path.read_text()
+    begin, end = README_MARKERS
+    if begin not in text or end not in text:
+        print(f"error: {path} lacks the markers {begin.strip()} ... {end.strip()}", file=sys.stderr)
+        return 2
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(head + begin + table + end + tail)
+    print(f"wrote the claims table into {path}")
+    return 0
+
+
+EXECUTORS = ("local", "slurm", "submitit-local")
+
+
+def _executor(args: argparse.Namespace, cache_root: Path) -> Any:
+    """The executor the run's options ask for (None: in process); ValueError if impossible."""
+    from sgdclaims.executors import ProcessExecutor, SubmititExecutor
+
+    if args.executor == "local":
+        return ProcessExecutor(args.jobs) if args.jobs > 1 else None
+    extra = dict(item.split("=", 1) for item in args.slurm_arg)
+    gpus = args.gpus_per_job if args.gpus_per_job is not None else int(args.device == "cuda")
+    return SubmititExecutor(
+        folder=(Path(args.log_dir) if args.log_dir else cache_root / "_jobs").resolve(),
+        cluster="slurm" if args.executor == "slurm" else "local",
+        partition=args.partition, gpus_per_job=gpus, cpus_per_task=args.cpus_per_task,
+        timeout_min=args.time, mem_gb=args.mem, array=not args.no_array, slurm_extra=extra,
+        poll_s=30.0 if args.executor == "slurm" else 0.5, device=args.device,
+    )  # fmt: skip
+
+
+def _run(args: argparse.Namespace) -> int:
+    """`sgdclaims run`: check the input, compute the cases, print and record the verdicts."""
+    from sgdclaims import claims
+    from sgdclaims.cache import default_cache_root
+    from sgdclaims.data.registry import resolve_data_root
+    from sgdclaims.executors.claimrun import record, run_claim, table
+    from sgdclaims.executors.cluster import ExecutorError, require_writable
+    from sgdclaims.executors.devices import cuda_missing
+    from sgdclaims.runner import RunContext
+
+    def fail(message: str) -> int:
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+    try:
+        claims.check_claim(args.claim)
+        cases = claims.experiment(args.claim).CASES
+        datasets = args.dataset or cases.datasets(args.scale)
+        for dataset in datasets:
+            cases.config(args.scale, dataset)
+        if any("=" not in item for item in args.slurm_arg):
+            raise ValueError(f"--slurm-arg takes KEY=VALUE, got {args.slurm_arg}")
+        cache_root = Path(args.cache_dir).expanduser() if args.cache_dir else default_cache_root()
+        executor = _executor(args, cache_root)
+    except ValueError as exc:
+        return fail(str(exc))
+    on_cluster = args.executor == "slurm"  # the jobs have the GPUs, not this login node
+    if args.device == "cuda" and not on_cluster and (message := cuda_missing("--device cuda")):
+        return fail(message)
+    try:
+        cache_root = require_writable(cache_root)
+        if hasattr(executor, "check"):
+            executor.check(cache_root)
+    except ExecutorError as exc:
+        return fail(str(exc))
+    context = RunContext(
+        data_root=resolve_data_root(args.data_root),
+        device="cpu" if args.executor != "local" else args.device,  # jobs: their own device
+        cache_root=cache_root, use_cache=not args.no_cache, progress=not args.quiet,
+        executor=executor,
+    )  # fmt: skip
+    done = run_claim(args.claim, args.scale, datasets, context)
+    if done.entries:
+        checks = {c.name: c for c in claims.spec(args.claim).checks}
+        print(table(done.entries, checks))
+    if not args.no_record and (path := record(done, Path(args.report_dir), Path.cwd())):
+        print(f"recorded in {path}")
+    failed = any(e["verdict"] in ("failed", "error") for e in done.entries)
+    return 1 if done.errors or failed else 0
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    """The `run` subcommand's options."""
+    run = sub.add_parser(
+        "run", help="compute a claim (locally or on a cluster) and show its verdicts",
+        description="Compute a claim's units through an executor, then print its statistics "
+        "and verdicts and record them in the results store that `pytest claims` writes.",
+    )  # fmt: skip
+    run.add_argument("claim", help="claim id (`sgdclaims readme` lists them)")
+    run.add_argument("--scale", choices=("fast", "full"), default="fast")
+    run.add_argument("--dataset", action="append", help="data set(s) (default: every one)")
+    run.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    run.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="local (in process; --jobs N: N processes), slurm (submitit), "
+        "submitit-local (submitit's local subprocess jobs, to check a setup)",
+    )
+    run.add_argument("--jobs", type=int, default=1, help="local: units in N parallel processes")
+    run.add_argument(
+        "--cache-dir",
+        help="result cache, shared with the jobs "
+        "(default: $SGDCLAIMS_CACHE, then ~/.cache/sgdclaims/results)",
+    )
+    run.add_argument("--data-root", default=None)
+    run.add_argument("--no-cache", action="store_true", help="recompute every unit")
+    run.add_argument("--report-dir", default="reports", help="the results store to record in")
+    run.add_argument("--no-record", action="store_true", help="only print the table")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    slurm = run.add_argument_group("slurm")
+    slurm.add_argument("--partition", help="default: the cluster's default partition")
+    slurm.add_argument("--gpus-per-job", type=int, help="default: 1 with --device cuda, else 0")
+    slurm.add_argument("--cpus-per-task", type=int, default=2)
+    slurm.add_argument("--time", type=int, default=240, help="minutes per job")
+    slurm.add_argument("--mem", type=float, help="GB per job")
+    slurm.add_argument("--no-array", action="store_true", help="one job per unit, no array")
+    slurm.add_argument(
+        "--slurm-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more sbatch options, e.g. account=abc or qos=high",
+    )
+    slurm.add_argument("--log-dir", help="submitit's job files (default: <cache-dir>/_jobs)")
+    run.set_defaults(func=_run)
+
+
+def _costs(args: argparse.Namespace) -> int:
+    """`sgdclaims costs`: (measure and) print the full-tier cost table."""
+    from sgdclaims.data.registry import resolve_data_root
+    from sgdclaims.executors.costs import load_costs, markdown_table, measure_all
+    from sgdclaims.executors.devices import cuda_missing
+
+    if args.device == "cuda" and (message := cuda_missing("--device cuda")):
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    errors: list[str] = []
+    if args.measure is not None:
+        root = resolve_data_root(args.data_root)
+        log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+        _, errors = measure_all(args.measure or None, root, args.device, log=log)
+        for message in errors:
+            print(f"error: {message}", file=sys.stderr)
+    print(markdown_table(load_costs()))
+    return 1 if errors else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `sgdclaims` command."""
     parser = argparse.ArgumentParser(prog="sgdclaims", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    costs = sub.add_parser("costs", help="the full-tier cost table (units, steps, est. time)")
+    costs.add_argument(
+        "--measure",
+        nargs="*",
+        metavar="CLAIM",
+        help="measure these claims' smoke steps first (none named: every one)",
+    )
+    costs.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    costs.add_argument("--data-root", default=None)
+    costs.set_defaults(func=_costs)
     data = sub.add_parser("data", help="provide or list data sets").add_subparsers(
         dest="action", required=True
     )
@@ -85,7 +263,24 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(func=_data_list)
     report = sub.add_parser("report", help="re-render reports/ from the recorded JSON")
     report.add_argument("--report-dir", default="reports")
+    moved = report.add_mutually_exclusive_group()
+    moved.add_argument(
+        "--compare",
+        metavar="REV",
+        help="print only what moved since the runs at REV (a git revision, commit prefix or "
+        "session id); renders nothing",
+    )
+    moved.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="print only what moved since WHEN (a date 2026-11-30, a time 2026-11-30T12:00 "
+        "or a session id); renders nothing",
+    )
     report.set_defaults(func=_report)
+    readme = sub.add_parser("readme", help="the README's claims table, from the claims' specs")
+    readme.add_argument("--write", action="store_true", help="rewrite it in README.md")
+    readme.add_argument("--path", default="README.md")
+    readme.set_defaults(func=_readme)
     return parser
 
 

@@ -1,5 +1,6 @@
-"""Learning times and rank statistics for the order in which classes are learned
-(Schouten & Toonen 2023, Sec. 4): tau_c, Kendall's W with a permutation p-value, Spearman.
+"""Learning times and rank statistics for the order in which classes are learned (Schouten &
+Toonen 2023, Sec. 4): tau_c, Kendall's W and Spearman's rho with permutation p-values, class
+relabellings. The project's one Spearman and one Kendall W.
 
 A learning time is the first checkpoint at which a per-class curve reaches a fraction of
 its final value (CLAIMS.md, class_order); a class whose final value is not positive was
@@ -17,13 +18,20 @@ HALF = 0.5
 
 
 def learning_times(
-    curves: np.ndarray, steps: np.ndarray, *, fraction: float = HALF, sustained: bool = False
+    curves: np.ndarray,
+    steps: np.ndarray,
+    *,
+    fraction: float = HALF,
+    sustained: bool = False,
+    final: np.ndarray | None = None,
 ) -> np.ndarray:
     """First step at which each curve reaches `fraction` of its final value, (..., C) from
     curves (..., T, C) over steps (T,); inf where the final value is not positive.
 
     sustained: the first step from which the curve stays at or above that level (used for
     recall, which is 1 at initialisation for the one class an untrained model predicts).
+    final: the final values (..., C) (e.g. curves.final_value, the mean over the last 5% of
+    the run); None takes the last checkpoint.
     """
     curves = np.asarray(curves, dtype=np.float64)
     steps = np.asarray(steps, dtype=np.float64)
@@ -37,7 +45,12 @@ def learning_times(
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     if not np.all(np.isfinite(curves)):
         raise ValueError("curves must be finite")
-    final = curves[..., -1:, :]
+    if final is None:
+        final = curves[..., -1:, :]
+    else:
+        final = np.asarray(final, dtype=np.float64)[..., None, :]
+        if final.shape[:-2] + final.shape[-1:] != curves.shape[:-2] + curves.shape[-1:]:
+            raise ValueError(f"final {final.shape} does not match curves {curves.shape}")
     reached = curves >= fraction * final
     if sustained:
         below_after = np.flip(np.cumsum(np.flip(~reached, axis=-2), axis=-2), axis=-2) > 0
@@ -74,6 +87,11 @@ def kendalls_w(rank_table: np.ndarray) -> np.ndarray:
     return np.where(denom > 0, w, np.nan)
 
 
+def concordance(values: np.ndarray) -> np.ndarray:
+    """Kendall's W of the rows of `values` (..., m raters, n items; smaller = earlier)."""
+    return kendalls_w(ranks(values))
+
+
 def kendalls_w_test(
     values: np.ndarray, *, n_permutations: int = 9999, seed: int = 0
 ) -> tuple[float, float]:
@@ -84,11 +102,29 @@ def kendalls_w_test(
         raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
     r = ranks(values)
     w = float(kendalls_w(r))
+    return w, permutation_p(w, w_null(r, n_permutations=n_permutations, seed=seed))
+
+
+def w_null(rank_table: np.ndarray, *, n_permutations: int = 9999, seed: int = 0) -> np.ndarray:
+    """Kendall's W of `n_permutations` tables whose rows are the rows of `rank_table`
+    (m, n), each shuffled independently: the permutation null of W. It depends only on each
+    rater's multiset of ranks, so it also serves any relabelling of the items."""
+    if n_permutations < 1:
+        raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
+    r = np.asarray(rank_table, dtype=np.float64)
     rng = np.random.default_rng(seed)
     order = np.argsort(rng.random((n_permutations, *r.shape)), axis=-1)
-    w_null = kendalls_w(np.take_along_axis(np.broadcast_to(r, order.shape), order, axis=-1))
-    p = (1 + np.count_nonzero(w_null >= w - 1e-12)) / (1 + n_permutations)
-    return w, float(p)
+    return kendalls_w(np.take_along_axis(np.broadcast_to(r, order.shape), order, axis=-1))
+
+
+def permutation_p(observed: float | np.ndarray, null: np.ndarray) -> np.ndarray | float:
+    """One-sided permutation p-value (1 + #{null >= observed}) / (1 + len(null)), for one
+    observed value or an array of them; NaN for a NaN observation."""
+    obs = np.asarray(observed, dtype=np.float64)
+    null = np.asarray(null, dtype=np.float64).ravel()
+    hits = (null[:, None] >= obs.ravel()[None, :] - 1e-12).sum(axis=0)
+    p = np.where(np.isnan(obs.ravel()), np.nan, (1 + hits) / (1 + len(null)))
+    return float(p[0]) if obs.ndim == 0 else p.reshape(obs.shape)
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -100,6 +136,36 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     if np.ptp(ra) == 0 or np.ptp(rb) == 0:
         return float("nan")
     return float(stats.spearmanr(ra, rb).statistic)
+
+
+def spearman_test(
+    a: np.ndarray, b: np.ndarray, *, n_permutations: int = 9999, seed: int = 0
+) -> tuple[float, float]:
+    """Spearman's rho of a and b (inf ranks last) and its one-sided permutation p-value:
+    the items of `a` shuffled, p = (1 + #{rho* >= rho}) / (1 + n_permutations)."""
+    rho = spearman(a, b)
+    if n_permutations < 1:
+        raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
+    ra, rb = ranks(np.asarray(a, dtype=np.float64)), ranks(np.asarray(b, dtype=np.float64))
+    rng = np.random.default_rng(seed)
+    shuffled = np.take_along_axis(
+        np.broadcast_to(ra, (n_permutations, len(ra))),
+        np.argsort(rng.random((n_permutations, len(ra))), axis=-1),
+        axis=-1,
+    )
+    x = shuffled - shuffled.mean(axis=-1, keepdims=True)
+    y = rb - rb.mean()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        null = (x @ y) / np.sqrt((x**2).sum(axis=-1) * (y**2).sum())
+    return rho, permutation_p(rho, null)
+
+
+def relabellings(values: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """`count` independent draws of permuted_classes: (count, m, n) from (m, n) values."""
+    if count < 1:
+        raise ValueError(f"count must be >= 1, got {count}")
+    rng = np.random.default_rng(seed)
+    return np.stack([permuted_classes(values, int(s)) for s in rng.integers(0, 2**31, count)])
 
 
 def permuted_classes(values: np.ndarray, seed: int) -> np.ndarray:

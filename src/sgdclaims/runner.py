@@ -1,10 +1,14 @@
 """Experiment runner: config -> Result, computed unit by unit (usually seeds) and cached.
 
-An experiment module provides `run(config, ...) -> Result` and implements it by calling
-`run_units(config, units, compute)`, where `compute(unit)` returns a `UnitResult` for one
-seed (or one (K, seed) pair, ...). Each finished unit is stored atomically under the
+An experiment module provides `run(config, context) -> Result` and implements it by calling
+`run_units(config, units, compute, context)`, where `compute(unit)` returns a `UnitResult`
+for one seed (or one (K, seed) pair, ...). Each finished unit is stored atomically under the
 config's cache key, so a rerun reuses it and an interrupted run resumes at the first
-unfinished unit.
+unfinished unit. A corrupt entry is an error (it names the file), never silently reused.
+
+Who computes the missing units is the context's `executor`: in process by default
+(`LocalExecutor`); `sgdclaims.executors` has ones that run each unit as a job (parallel
+processes, SLURM through submitit), which rebuild the unit by rerunning the experiment.
 """
 
 from __future__ import annotations
@@ -15,14 +19,32 @@ import re
 import time
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sgdclaims.cache import cache_disabled, default_cache_root, dump_entry, try_load, write_atomic
+from sgdclaims.cache import default_cache_root, dump_entry, load_entry, write_atomic
 from sgdclaims.config import Config
+
+
+@dataclasses.dataclass(frozen=True)
+class RunContext:
+    """Where and how an experiment runs: data root, device, result cache, progress bars,
+    and the executor that computes missing units.
+
+    use_cache False recomputes every unit (and stores it, so a later run sees the fresh
+    values); cache_root None is $SGDCLAIMS_CACHE or ~/.cache/sgdclaims/results.
+    """
+
+    data_root: Path | None = None
+    device: str = "cpu"
+    cache_root: Path | None = None
+    use_cache: bool = True
+    progress: bool = True
+    #: who computes the missing units (None: in this process, one after the other)
+    executor: Executor | None = None
 
 
 @dataclasses.dataclass
@@ -55,6 +77,18 @@ class Result:
     provenance: dict[str, Any]
     seconds: float
     reused: int
+    #: the units read from the cache in this run (the others were computed)
+    reused_units: tuple[Hashable, ...] = ()
+
+    @property
+    def compute_seconds(self) -> float:
+        """Seconds the units took when they were computed (cached units included)."""
+        return float(self.scalars["seconds"].sum())
+
+    def per_unit(self, name: str, sort_by: str = "step") -> list[pd.DataFrame]:
+        """One of the frames split by unit (in the order of `units`), each sorted."""
+        frame = self.frame(name)
+        return [frame[frame["unit"] == u].sort_values(sort_by) for u in self.units]
 
     def frame(self, name: str) -> pd.DataFrame:
         """One of the tidy frames, with a clear error naming the ones that exist."""
@@ -63,64 +97,140 @@ class Result:
         return self.frames[name]
 
 
+def cache_folder_name(config: Config) -> str:
+    """The cache's folder for a config: its claim id (the experiment module's name)."""
+    return type(config).__module__.rpartition(".")[2]
+
+
 def unit_slug(unit: Hashable) -> str:
     """A file-name-safe, stable name for a unit (seed 3 -> 'unit-3')."""
     text = unit if isinstance(unit, str) else json.dumps(unit, default=str)
     return "unit-" + re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_")
 
 
+class MissingEntry(Exception):
+    """An executor reported a unit done but its cache entry is not where this process looks."""
+
+
+@dataclasses.dataclass
+class Batch:
+    """The units of one `run_units` call that are not in the cache: what an executor runs.
+
+    compute is the experiment's own closure (usually not picklable: it holds prepared data);
+    an executor that runs units elsewhere rebuilds them from `config` and `key` instead.
+    """
+
+    config: Config
+    key: str
+    folder: Path
+    units: list[Hashable]
+    compute: Callable[[Hashable], UnitResult]
+    context: RunContext
+    label: str
+    total: int
+
+    def path(self, unit: Hashable) -> Path:
+        """The cache entry of a unit."""
+        return self.folder / f"{unit_slug(unit)}.pkl"
+
+    def compute_and_store(self, unit: Hashable) -> UnitResult:
+        """Compute one unit in this process and store it atomically."""
+        t0 = time.perf_counter()
+        out = self.compute(unit)
+        if not isinstance(out, UnitResult):
+            raise TypeError(f"compute({unit!r}) returned {type(out).__name__}, not UnitResult")
+        out.seconds = time.perf_counter() - t0
+        dump_entry(self.path(unit), out)
+        return out
+
+    def bar(self, **kwargs: Any) -> tqdm:
+        """A progress bar over all units of the call (the cached ones already counted)."""
+        return tqdm(
+            desc=self.label, unit="unit", total=self.total, initial=self.total - len(self.units),
+            disable=not self.context.progress, leave=False, **kwargs,
+        )  # fmt: skip
+
+
+class Executor(Protocol):
+    """Computes and stores the units of a batch; returns those it computed in this process
+    (the rest are read from the cache afterwards)."""
+
+    def run(self, batch: Batch) -> dict[Hashable, UnitResult]: ...
+
+
+class LocalExecutor:
+    """The default: every unit in this process, one after the other."""
+
+    def run(self, batch: Batch) -> dict[Hashable, UnitResult]:
+        """Compute the units in order, each stored as soon as it is done."""
+        out = {}
+        with batch.bar() as bar:
+            for unit in batch.units:
+                out[unit] = batch.compute_and_store(unit)
+                bar.update()
+        return out
+
+
+def unit_folder(config: Config, context: RunContext) -> Path:
+    """The cache folder of a config's units: <cache root>/<claim>/<cache key>."""
+    root = context.cache_root or default_cache_root()
+    return root / cache_folder_name(config) / config.cache_key()
+
+
+def load_unit(path: Path) -> UnitResult:
+    """A stored unit (CorruptCacheEntry when it does not check)."""
+    cached = load_entry(path)
+    if not isinstance(cached, UnitResult):
+        raise TypeError(f"{path} holds {type(cached).__name__}, not a UnitResult")
+    return cached
+
+
 def run_units(
     config: Config,
     units: Sequence[Hashable],
     compute: Callable[[Hashable], UnitResult],
+    context: RunContext,
     *,
-    cache_root: Path | None = None,
-    use_cache: bool | None = None,
-    progress: bool = True,
     label: str | None = None,
 ) -> Result:
-    """Compute (or reuse) every unit of `config` and combine them into a Result.
-
-    use_cache None means: on unless SGDCLAIMS_NO_CACHE is set. With the cache off, units
-    are recomputed and then stored, so a later cached run sees the fresh values.
-    """
+    """Compute (or reuse) every unit of `config` and combine them into a Result."""
     if len(units) == 0:
         raise ValueError("units must not be empty")
     if len(set(map(unit_slug, units))) != len(units):
         raise ValueError(f"units must be distinct, got {list(units)}")
-    use_cache = (not cache_disabled()) if use_cache is None else use_cache
-    key = config.cache_key()
-    folder = (cache_root or default_cache_root()) / config.claim / key
+    units = list(units)
+    folder = unit_folder(config, context)
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / "config.json"
     if not manifest.exists():
         write_atomic(manifest, json.dumps(config.to_dict(), indent=2, sort_keys=True).encode())
 
     start = time.perf_counter()
-    results: dict[Hashable, UnitResult] = {}
-    reused = 0
-    bar = tqdm(
-        units,
-        desc=label or f"{config.claim} [{key[:8]}]",
-        unit="unit",
-        disable=not progress,
-        leave=False,
-    )
-    for unit in bar:
-        path = folder / f"{unit_slug(unit)}.pkl"
-        cached = try_load(path) if use_cache else None
-        if isinstance(cached, UnitResult):
-            results[unit] = cached
-            reused += 1
-            continue
-        t0 = time.perf_counter()
-        out = compute(unit)
-        if not isinstance(out, UnitResult):
-            raise TypeError(f"compute({unit!r}) returned {type(out).__name__}, not UnitResult")
-        out.seconds = time.perf_counter() - t0
-        dump_entry(path, out)
-        results[unit] = out
-    return combine(config, key, list(units), results, time.perf_counter() - start, reused)
+    paths = {u: folder / f"{unit_slug(u)}.pkl" for u in units}
+    results = {u: load_unit(p) for u, p in paths.items() if context.use_cache and p.exists()}
+    reused = len(results)
+    missing = [u for u in units if u not in results]
+    if missing:
+        key = folder.name
+        batch = Batch(
+            config, key, folder, missing, compute, context,
+            label or f"{cache_folder_name(config)} [{key[:8]}]", len(units),
+        )  # fmt: skip
+        done = (context.executor or LocalExecutor()).run(batch)
+        for unit in missing:
+            if unit in done:
+                results[unit] = done[unit]
+            elif paths[unit].exists():
+                results[unit] = load_unit(paths[unit])
+            else:
+                raise MissingEntry(
+                    f"unit {unit!r} was reported done but {paths[unit]} does not exist: "
+                    "is the cache directory on a filesystem the jobs share?"
+                )
+    ordered = {u: results[u] for u in units}
+    result = combine(config, folder.name, units, ordered, time.perf_counter() - start, reused)
+    result.reused_units = tuple(u for u in units if u not in missing)
+    return result
 
 
 def combine(

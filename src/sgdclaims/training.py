@@ -1,5 +1,5 @@
-"""One SGD training loop that records the argmax predictions on the whole test set at
-checkpoints, for one model or for a vmapped ensemble of seeds (torch.func).
+"""One SGD training loop and one checkpoint recorder: argmax predictions on the whole test
+set, test accuracy and the mean training loss at checkpoint steps.
 
 Data sets are whole tensors on the device; mini-batches are index slices of a seeded
 permutation per epoch, so the data order is a function of `data_seed` alone and two
@@ -8,32 +8,45 @@ models trained with the same `data_seed` see the same batches in the same order.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
-from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
+from sgdclaims.curves import tail_steps
 from sgdclaims.data.registry import Dataset
 
 
 def checkpoint_steps(
-    total: int, *, dense_until: int, n_dense: int = 40, every: int = 100
+    total: int, *, dense_until: int, n_dense: int = 40, every: int = 100, dense_every: int = 0
 ) -> np.ndarray:
-    """Dense early, then linear: step 0, ~n_dense log-spaced steps in [1, dense_until], then
-    every `every` steps, and always the last step `total`."""
-    if total < 1 or dense_until < 1 or n_dense < 1 or every < 1:
+    """Dense early, then linear: step 0, ~n_dense log-spaced steps in [1, dense_until] and,
+    with dense_every, every dense_every steps up to dense_until; then every `every` steps,
+    and 3 steps in the last 5% of the run ending at `total` (the final value of a curve is
+    their mean, CLAIMS.md)."""
+    if total < 1 or dense_until < 1 or every < 1 or n_dense < 0 or dense_every < 0:
         raise ValueError(
-            f"total, dense_until, n_dense and every must be >= 1, got "
-            f"{total}, {dense_until}, {n_dense}, {every}"
+            f"total, dense_until and every must be >= 1 and n_dense, dense_every >= 0, got "
+            f"{total}, {dense_until}, {every}, {n_dense}, {dense_every}"
         )
-    dense = np.unique(np.round(np.geomspace(1, min(dense_until, total), n_dense)).astype(np.int64))
-    linear = np.arange(0, total + 1, every, dtype=np.int64)
-    return np.unique(np.concatenate([[0], dense, linear, [total]]))
+    end = min(dense_until, total)
+    parts = [np.array([0]), np.arange(0, total + 1, every, dtype=np.int64), tail_steps(total)]
+    if n_dense:
+        parts.append(np.round(np.geomspace(1, end, n_dense)).astype(np.int64))
+    if dense_every:
+        parts.append(np.arange(0, end + 1, dense_every, dtype=np.int64))
+    return np.unique(np.concatenate(parts)).astype(np.int64)
+
+
+def epoch_steps(epochs: float, n_train: int, batch_size: int) -> int:
+    """SGD steps for `epochs` passes over n_train examples (last partial batch dropped)."""
+    per_epoch = n_train // batch_size
+    if per_epoch < 1:
+        raise ValueError(f"batch_size {batch_size} exceeds the {n_train} training examples")
+    return max(1, round(epochs * per_epoch))
 
 
 @dataclasses.dataclass
@@ -70,6 +83,57 @@ def predict(model: nn.Module, x: torch.Tensor, batch: int = PREDICT_BATCH) -> to
     out = torch.cat([model(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
     model.train(was_training)
     return out
+
+
+class CheckpointRecorder:
+    """Records at checkpoint steps: argmax test predictions, test accuracy and the mean
+    training loss of the steps since the previous checkpoint (the one recorder every
+    training loop uses). `predict_fn(x)` gives predictions; `on_checkpoint(step)` runs after."""
+
+    def __init__(
+        self,
+        checkpoints: Sequence[int] | np.ndarray,
+        x_test: torch.Tensor,
+        y_test: torch.Tensor,
+        predict_fn: Callable[[torch.Tensor], torch.Tensor],
+        on_checkpoint: Callable[[int], None] | None = None,
+    ) -> None:
+        self.marks = np.unique(np.asarray(checkpoints, dtype=np.int64))
+        if len(self.marks) == 0 or self.marks[0] < 0:
+            raise ValueError(f"checkpoints must be non-negative steps, got {self.marks[:3]}")
+        self._set = set(self.marks.tolist())
+        self.x_test, self.y_test = x_test, y_test
+        self.predict_fn, self.on_checkpoint = predict_fn, on_checkpoint
+        self.preds: list[torch.Tensor] = []
+        self.accs: list[float] = []
+        self.losses: list[float] = []
+        self._running = torch.zeros((), device=y_test.device)
+        self._count = 0
+
+    def add_loss(self, loss: torch.Tensor) -> None:
+        """Accumulate one step's training loss (no host sync)."""
+        self._running = self._running + loss.detach()
+        self._count += 1
+
+    def at(self, step: int) -> None:
+        """Record if `step` is a checkpoint."""
+        if step not in self._set:
+            return
+        p = self.predict_fn(self.x_test)
+        self.preds.append(p.cpu())
+        self.accs.append((p == self.y_test).float().mean().item())
+        self.losses.append((self._running / self._count).item() if self._count else float("nan"))
+        self._running, self._count = torch.zeros((), device=self.y_test.device), 0
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(step)
+
+    def trajectory(self) -> Trajectory:
+        """What was recorded (every checkpoint must have been reached)."""
+        if len(self.preds) != len(self.marks):
+            raise RuntimeError(f"recorded {len(self.preds)} of {len(self.marks)} checkpoints")
+        return Trajectory(
+            self.marks, torch.stack(self.preds), np.asarray(self.accs), np.asarray(self.losses)
+        )
 
 
 def _check_args(steps: int, lr: float, batch_size: int, momentum: float) -> None:
@@ -111,110 +175,59 @@ def train_sgd(
     model.to(device).train()
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     order = batch_order(len(data.x_train), batch_size, steps, data_seed).to(device)
-    preds, accs, losses = [], [], []
-    running, count = torch.zeros((), device=device), 0
-
-    def record(step: int) -> None:
-        nonlocal running, count
-        p = predict(model, data.x_test)
-        preds.append(p.cpu())
-        accs.append((p == data.y_test).float().mean().item())
-        losses.append((running / count).item() if count else float("nan"))
-        running, count = torch.zeros((), device=device), 0
-        if on_checkpoint is not None:
-            on_checkpoint(step, model)
-
-    mark_set = set(marks.tolist())
-    if 0 in mark_set:
-        record(0)
+    hook = None if on_checkpoint is None else (lambda step: on_checkpoint(step, model))
+    recorder = CheckpointRecorder(
+        marks, data.x_test, data.y_test, lambda x: predict(model, x), on_checkpoint=hook
+    )
+    recorder.at(0)
     for step in tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False):
         idx = order[step - 1]
         loss = nn.functional.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        running, count = running + loss.detach(), count + 1
-        if step in mark_set:
-            record(step)
-    return Trajectory(marks, torch.stack(preds), np.asarray(accs), np.asarray(losses))
+        recorder.add_loss(loss)
+        recorder.at(step)
+    return recorder.trajectory()
 
 
-def train_sgd_ensemble(
-    models: Sequence[nn.Module],
-    data: Dataset,
+def fit_logistic(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
     *,
-    steps: int,
-    lr: float,
-    checkpoints: Sequence[int] | np.ndarray,
-    data_seeds: Sequence[int],
-    batch_size: int = 64,
-    device: torch.device | str = "cpu",
-    progress: bool = False,
-    desc: str = "train ensemble",
-) -> list[Trajectory]:
-    """Plain SGD for E same-architecture models (one per seed) in one vmapped step each:
-    member e sees the batches of data_seeds[e], exactly as `train_sgd` would give it.
-
-    Models must have no buffers that change in training (no BatchNorm).
-    """
-    _check_args(steps, lr, batch_size, 0.0)
-    if len(models) != len(data_seeds) or not models:
-        raise ValueError(f"need one data seed per model, got {len(models)} and {len(data_seeds)}")
-    if any(True for m in models for _ in m.buffers()):
-        raise ValueError("train_sgd_ensemble supports models without buffers (no BatchNorm)")
-    marks = np.unique(np.asarray(checkpoints, dtype=np.int64))
-    data = data.to(device)
-    params, _ = stack_module_state([m.to(device) for m in models])
-    params = {k: v.detach().requires_grad_(True) for k, v in params.items()}
-    base = copy.deepcopy(models[0]).to("meta")
-    orders = torch.stack(
-        [batch_order(len(data.x_train), batch_size, steps, s) for s in data_seeds], dim=1
-    ).to(device)  # (steps, E, batch)
-
-    def member_loss(p: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return nn.functional.cross_entropy(functional_call(base, p, (x,)), y)
-
-    losses_fn = vmap(member_loss)
-    logits_fn = vmap(lambda p, x: functional_call(base, p, (x,)), in_dims=(0, None))
-    n_members = len(models)
-    preds: list[torch.Tensor] = []
-    accs: list[np.ndarray] = []
-    losses: list[np.ndarray] = []
-    running, count = torch.zeros(n_members, device=device), 0
-
-    def record() -> None:
-        nonlocal running, count
-        with torch.no_grad():
-            p = torch.cat(
-                [
-                    logits_fn(params, data.x_test[i : i + PREDICT_BATCH]).argmax(-1)
-                    for i in range(0, len(data.x_test), PREDICT_BATCH)
-                ],
-                dim=1,
-            )
-        preds.append(p.cpu())
-        accs.append((p == data.y_test).float().mean(1).cpu().numpy())
-        losses.append((running / count).cpu().numpy() if count else np.full(n_members, np.nan))
-        running, count = torch.zeros(n_members, device=device), 0
-
-    mark_set = set(marks.tolist())
-    if 0 in mark_set:
-        record()
-    for step in tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False):
-        idx = orders[step - 1]
-        member_losses = losses_fn(params, data.x_train[idx], data.y_train[idx])
-        grads = torch.autograd.grad(member_losses.sum(), list(params.values()))
-        with torch.no_grad():
-            for p, g in zip(params.values(), grads):
-                p.sub_(lr * g)
-        running, count = running + member_losses.detach(), count + 1
-        if step in mark_set:
-            record()
-    stacked = torch.stack(preds, dim=1)  # (E, T, n)
-    acc = np.stack(accs, axis=1)
-    loss = np.stack(losses, axis=1)
+    weight_decay: float,
+    max_iter: int,
+) -> dict[str, float]:
+    """Logistic regression to convergence: mean cross-entropy + weight_decay/2 |W|^2 by
+    full-batch L-BFGS from zero (deterministic), on a model whose weight matrix is
+    `model.fc.weight`; returns the final loss, the iterations and the training accuracy."""
     with torch.no_grad():
-        for e, m in enumerate(models):
-            for name, p in m.named_parameters():
-                p.copy_(params[name][e])
-    return [Trajectory(marks, stacked[e], acc[e], loss[e]) for e in range(n_members)]
+        for p in model.parameters():
+            p.zero_()
+    opt = torch.optim.LBFGS(
+        model.parameters(),
+        lr=1.0,
+        max_iter=max_iter,
+        history_size=20,
+        tolerance_grad=1e-6,
+        tolerance_change=1e-10,
+        line_search_fn="strong_wolfe",
+    )
+
+    def penalised() -> torch.Tensor:
+        loss = nn.functional.cross_entropy(model(x), y)
+        return loss + 0.5 * weight_decay * model.fc.weight.pow(2).sum()
+
+    def objective() -> torch.Tensor:
+        opt.zero_grad(set_to_none=True)
+        loss = penalised()
+        loss.backward()
+        return loss
+
+    opt.step(objective)
+    with torch.no_grad():
+        final = penalised().item()
+    iters = opt.state[opt._params[0]].get("n_iter", 0)
+    train_acc = (predict(model, x) == y).float().mean().item()
+    return {"l_loss": final, "l_iterations": float(iters), "l_train_acc": train_acc}

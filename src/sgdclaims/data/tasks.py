@@ -12,21 +12,28 @@ from sgdclaims.data.registry import Dataset
 FIRST_VS_LAST_HALF = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9))
 
 
-def binary_task(ds: Dataset, groups: Sequence[Sequence[int]] = FIRST_VS_LAST_HALF) -> Dataset:
-    """Relabel to 0/1 by class groups (default 0-4 vs 5-9); classes in no group are dropped."""
-    if len(groups) != 2:
-        raise ValueError(f"groups must be two class groups, got {len(groups)}")
-    a, b = (tuple(int(c) for c in g) for g in groups)
+def check_groups(groups: Sequence[Sequence[int]], num_classes: int) -> None:
+    """Raise ValueError unless `groups` are two non-empty, disjoint groups of integer
+    classes within 0..num_classes-1."""
+    if not isinstance(groups, (tuple, list)) or len(groups) != 2:
+        raise ValueError(f"groups must be two class groups, got {groups!r}")
+    a, b = groups
     if not a or not b:
-        raise ValueError(f"groups must both be non-empty, got {groups!r}")
+        raise ValueError(f"groups must both be non-empty (a side would be empty), got {groups!r}")
+    bad = sorted(repr(c) for c in (*a, *b) if isinstance(c, bool) or not isinstance(c, int))
+    if bad:
+        raise ValueError(f"groups must hold integer classes, got {bad}")
     if set(a) & set(b):
         raise ValueError(f"groups overlap in classes {sorted(set(a) & set(b))}")
-    unknown = sorted(c for c in a + b if not 0 <= c < ds.num_classes)
+    unknown = sorted(c for c in (*a, *b) if not 0 <= c < num_classes)
     if unknown:
-        raise ValueError(
-            f"groups name classes {unknown} that {ds.info.name} lacks "
-            f"(it has 0..{ds.num_classes - 1})"
-        )
+        raise ValueError(f"groups name classes {unknown} outside 0..{num_classes - 1}")
+
+
+def binary_task(ds: Dataset, groups: Sequence[Sequence[int]] = FIRST_VS_LAST_HALF) -> Dataset:
+    """Relabel to 0/1 by class groups (default 0-4 vs 5-9); classes in no group are dropped."""
+    check_groups(groups, ds.num_classes)
+    a, b = (tuple(int(c) for c in g) for g in groups)
 
     def relabel(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         in_b = torch.isin(y, torch.tensor(b, device=y.device))
@@ -108,6 +115,38 @@ def subsample(ds: Dataset, n_train: int | None, n_test: int | None, seed: int = 
         n_test=len(x_test),
     )
     return Dataset(x_train, y_train, x_test, y_test, info)
+
+
+def stratified_indices(y: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
+    """Sorted indices of a seeded, class-stratified subset of n of the labels `y` (CLAIMS.md,
+    common ground): each class keeps its share, the largest remainders rounded up."""
+    if n < 1:
+        raise ValueError(f"n must be positive, got {n}")
+    labels = y.cpu()
+    counts = torch.bincount(labels).double()
+    share = counts * min(n, len(labels)) / len(labels)
+    take = share.floor().long()
+    short = min(n, len(labels)) - int(take.sum())
+    take[torch.argsort(share - take, descending=True, stable=True)[:short]] += 1
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.cat([
+        torch.nonzero(labels == c).flatten()[torch.randperm(int(counts[c]), generator=gen)[:k]]
+        for c, k in enumerate(take.tolist())
+    ])  # fmt: skip
+    return idx.sort().values.to(y.device)
+
+
+def stratified_test(ds: Dataset, n_test: int | None, seed: int = 0) -> Dataset:
+    """The test split cut to a seeded, class-stratified subset of n_test images; None, or
+    n_test at least the split's size, keeps the whole split. The training split is unchanged."""
+    if n_test is None or n_test >= len(ds.y_test):
+        return ds
+    idx = stratified_indices(ds.y_test, n_test, seed)
+    info = dataclasses.replace(
+        ds.info, subset=True, n_test=n_test,
+        display=f"{ds.info.display} [test: {n_test} stratified]",
+    )  # fmt: skip
+    return dataclasses.replace(ds, x_test=ds.x_test[idx], y_test=ds.y_test[idx], info=info)
 
 
 def standardize(ds: Dataset) -> Dataset:

@@ -1,9 +1,13 @@
-"""iterative_linearisation (Goldwaser & Ge, Sec. 3-4, Alg. 1, Fig. 1-2): full-batch gradient
-descent on the LeNet-5 variant (50 channels) linearised around theta_s, refreshed every K
-steps, for each K, seed and learning rate; the control refreshes the features from a
-different random network's Jacobian; a float64 check that K = 1 is plain gradient descent.
+"""iterative_linearisation (Goldwaser & Ge, Sec. 3-4, Alg. 1, App. A, Fig. 1-2): full-batch
+GD on the LeNet-5 variant (50 channels) linearised around theta_s, refreshed every K steps,
+per K and seed at the main step and a larger one; the control refreshes the features from
+a different random network's Jacobian; a float64 check that K = 1 is plain GD (K = 2 its
+control); the sharpness of the linearised loss along K = 1 (stable for lr < 2 / sharpness).
+Units: one per run, one K = 1 check per seed, one step-cost measurement.
 
-Units: one run per (seed, features, K, lr) and one K = 1 check per seed, cached one by one.
+Loss normalisation: the paper's update (Sec. 3, App. A eq. 5) has no 1/n, so its step
+`eta` is per example on a summed loss. The code uses the mean cross-entropy, so the step
+it takes is lr = eta x n_train (MNIST, 60,000 images: eta 1e-5 -> lr 0.6).
 """
 
 from __future__ import annotations
@@ -11,337 +15,365 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from pathlib import Path
-from typing import ClassVar
+from collections.abc import Hashable
+from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 import torch
+from torch.nn import functional as F
 
-from sgdclaims.config import Config, require_choice, require_positive, require_seeds
-from sgdclaims.data import Dataset, load, subsample
-from sgdclaims.linearise import check_period, step_costs, train_linearised, train_plain_gd
+from sgdclaims import linearise as lin
+from sgdclaims.config import Cases, Config, Set, require_choice, require_positive, require_seeds
+from sgdclaims.data import Dataset, load, standardize
+from sgdclaims.data.tasks import stratified_indices, stratified_test
 from sgdclaims.models.lenet import LeNet50
 from sgdclaims.models.seeding import seeded
-from sgdclaims.runner import Result, UnitResult, run_units
+from sgdclaims.runner import Result, RunContext, UnitResult, run_units
+from sgdclaims.training import checkpoint_steps
+from sgdclaims.values import Statistics, Value, seed_mean
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 INF = math.inf
-
-
-def k_label(period: float) -> str:
-    """'inf' or the integer K as text (unit names, legends)."""
-    return "inf" if math.isinf(period) else str(int(period))
+#: the K that k_insensitive compares with K = 1 (CLAIMS.md)
+INSENSITIVE = (10, 100)
 
 
 @dataclasses.dataclass(frozen=True)
 class IterativeLinearisationConfig(Config):
-    """Fixed-period iterative linearisation; defaults are the paper's full setting (Fig. 1-2:
-    MNIST, full batch, K in {1, 10, 100, 1000, inf}, lr 1e-5, instability shown at 1e-4)."""
+    """Fixed-period iterative linearisation; defaults are the paper's setting on MNIST (Fig.
+    1-2: full batch, K in {1, 10, 100, 1000, inf}, eta 1e-5, instability at eta 1e-4)."""
 
-    claim: ClassVar[str] = "iterative_linearisation"
-    WHY: ClassVar[dict[str, str]] = {}
+    SMOKE: ClassVar[dict[str, Any]] = {
+        "n_train": 16, "n_test": 40, "channels": 4, "steps": 24, "every": 8, "eta": 0.02 / 16,
+        "unstable_eta": 0.2 / 16, "staircase_period": 10, "periods": (1, 10, 100, INF),
+        "control_periods": (10,), "unstable_periods": (1, 10, INF), "seeds": (0,),
+        "k1_steps": 3, "k1_n": 4, "cost_reps": 1,
+    }  # fmt: skip
 
     dataset: str = "mnist"
+    require_full: bool = True
     n_train: int | None = None
     n_test: int | None = None
+    subset_seed: int = 0
+    side: int | None = None
+    standardise: bool = False
     channels: int = 50
-    lr: float = 1e-5
+    eta: float = 1e-5
+    unstable_eta: float = 1e-4
     periods: tuple[float, ...] = (1, 10, 100, 1000, INF)
-    steps: int = 20_000
-    seeds: tuple[int, ...] = (0, 1, 2)
-    batch_size: int | None = None
-    n_checkpoints: int = 40
+    staircase_period: float = 1000
     control_periods: tuple[float, ...] = (10, 100)
-    unstable_lr: float | None = 1e-4
     unstable_periods: tuple[float, ...] = (1, 10, 100, 1000, INF)
-    unstable_steps: int = 20_000
+    steps: int = 20_000
+    every: int = 500
+    seeds: tuple[int, ...] = (0, 1, 2)
+    unstable_seeds: tuple[int, ...] | None = None
     k1_steps: int = 20
     k1_n: int = 32
-    k1_lr: float = 0.05
     cost_reps: int = 3
 
     def validate(self) -> None:
+        """Raise ValueError naming the field for a config that cannot run."""
         require_choice("dataset", self.dataset, DATASETS)
-        for name in ("n_train", "n_test", "batch_size"):
-            value = getattr(self, name)
-            if value is not None:
-                require_positive(name, value)
-        counts = ("channels", "steps", "n_checkpoints", "unstable_steps", "k1_steps", "k1_n")
-        for name in (*counts, "cost_reps"):
+        for name in ("n_train", "n_test", "side"):
+            if getattr(self, name) is not None:
+                require_positive(name, getattr(self, name))
+        if self.side is not None and self.side < 16:
+            raise ValueError(f"side must be >= 16 (LeNet-5's two 5x5 convs), got {self.side}")
+        for name in ("channels", "eta", "unstable_eta", "steps", "every", "k1_steps", "k1_n",
+                     "cost_reps"):  # fmt: skip
             require_positive(name, getattr(self, name))
-        require_positive("lr", self.lr)
-        require_positive("k1_lr", self.k1_lr)
-        if self.unstable_lr is not None:
-            require_positive("unstable_lr", self.unstable_lr)
         require_seeds("seeds", self.seeds)
-        for name in ("periods", "control_periods", "unstable_periods"):
-            values = getattr(self, name)
-            if not isinstance(values, tuple):
-                raise ValueError(f"{name} must be a tuple of K values, got {values!r}")
-            for k in values:
-                try:
-                    check_period(k)
-                except ValueError as exc:
-                    raise ValueError(f"{name}: {exc}") from None
-        if 1 not in self.periods:
-            raise ValueError(f"periods must contain K = 1 (the reference), got {self.periods}")
-        missing = [k for k in self.control_periods if k not in self.periods]
-        if missing:
-            raise ValueError(f"control_periods {missing} are not in periods {self.periods}")
+        if self.unstable_seeds is not None:
+            require_seeds("unstable_seeds", self.unstable_seeds)
+        lin.check_periods("periods", self.periods, (1, *INSENSITIVE, INF))
+        lin.check_periods("control_periods", self.control_periods)
+        lin.check_periods("unstable_periods", self.unstable_periods, (1,))
+        if not set(self.control_periods) <= set(self.periods):
+            raise ValueError(f"control_periods {self.control_periods} must be in periods")
+        if self.staircase_period not in self.periods or math.isinf(self.staircase_period):
+            raise ValueError(f"staircase_period must be a finite K of periods {self.periods}")
+        if self.steps < 2 * self.staircase_period:
+            raise ValueError(f"steps {self.steps} leave no staircase window after the first")
 
-    def smoke(self) -> IterativeLinearisationConfig:
-        return self.replace(
-            n_train=16, n_test=32, channels=4, steps=8, periods=(1, 4, INF),
-            control_periods=(4,), unstable_periods=(1, 4, INF), unstable_steps=4,
-            seeds=self.seeds[:1], n_checkpoints=4, k1_steps=3, k1_n=4, cost_reps=1,
+    def seeds_of(self, which: str) -> tuple[int, ...]:
+        """The seeds of the main ('main') or the large-step ('unstable') runs."""
+        return self.unstable_seeds or self.seeds if which == "unstable" else self.seeds
+
+    def lr(self, n_train: int, eta: float | None = None) -> float:
+        """The step in the code's mean-loss units: eta (per example, summed loss) x n_train."""
+        return (self.eta if eta is None else eta) * n_train
+
+    def checkpoints(self) -> np.ndarray:
+        """Step 0, every `every` steps and 3 in the last 5% (the final value's window)."""
+        return checkpoint_steps(self.steps, dense_until=1, n_dense=0, every=self.every)
+
+
+_PAPER_STEP = "the paper's step, eta 1e-5 per example on a summed loss (Sec. 3, App. A eq. 5)"
+_LR = (
+    "lr {lr} = eta x 128 in mean-loss units: the largest of 0.005, 0.01, 0.02 whose K = 1 run "
+    "(seed 0) keeps lr x sharpness / 2 <= 0.5, a factor 2 below the linearised loss's "
+    "stability limit (near it large K diverge erratically: the issue's probe, lr 0.02); "
+    "measured peak sharpness: {measured}. The paper's lr 0.6 is far above that limit here"
+)
+_LARGE = "lr {lr} = 10 x the main lr, the paper's ratio (eta 1e-4 against 1e-5)"
+CASES = Cases(
+    IterativeLinearisationConfig,
+    full={
+        "mnist": {},
+        "cifar10": {
+            "dataset": Set("cifar10", "their second data set, CIFAR-10 (Fig. 2); " + _PAPER_STEP),
+        },
+        "fashion_mnist": {
+            "dataset": Set("fashion_mnist", "CLAIMS.md: Fashion-MNIST in every full tier, at "
+                           "the paper's MNIST setting; " + _PAPER_STEP),
+        },
+    },
+    fast={
+        "mnist": {
+            "require_full": Set(False, "the MNIST 10k subset (8,000 train / 2,000 test)"),
+            "eta": Set(0.01 / 128, _LR.format(lr=0.01, measured="~85 at lr 0.01 and 0.02")),
+            "unstable_eta": Set(0.1 / 128, _LARGE.format(lr=0.1)),
+        },
+        "fashion_mnist": {
+            "eta": Set(0.005 / 128, _LR.format(lr=0.005, measured="~150 by step 1,500 at lr "
+                       "0.005; at lr 0.01 it passes 2 / lr (edge of stability)")),
+            "unstable_eta": Set(0.05 / 128, _LARGE.format(lr=0.05)),
+        },
+    },
+    fast_common={
+        "n_train": Set(128, "128 stratified training images (CLAIMS.md: >= 128; CPU time)"),
+        "n_test": Set(2000, "2,000 stratified test images (CLAIMS.md: >= 2,000)"),
+        "side": Set(16, "inputs area-downsampled to 16x16: a step is ~7x cheaper than at 28x28"),
+        "standardise": Set(True, "inputs standardised with the training split's mean and std: "
+                           "raw pixels give a long initial plateau that T = 1,500 cannot afford"),
+        "periods": Set((1, 10, 100, 300, INF), "K = 300 as the staircase K (CPU time)"),
+        "staircase_period": Set(300, "the smallest staircase K CLAIMS.md allows: 5 windows in "
+                                "T = 1,500, so the median is over 4 (K = 500 would leave 2)"),
+        "control_periods": Set((100,), "one control K: each refresh of the control costs a "
+                               "test-set jvp (its offset), 15 at K = 100, 150 at K = 10 (+30 s "
+                               "CPU per run, measured)"),
+        "unstable_periods": Set((1, 10, 100, INF), "the main K set without the staircase K "
+                                "(CPU time: of the diverging runs it runs longest)"),
+        "steps": Set(1500, "T = 1,500 full-batch steps (CLAIMS.md: >= 1,500; CPU time)"),
+        "every": Set(250, "a checkpoint every 250 steps (each evaluates 2,000 test images)"),
+        "seeds": Set((0, 1), "2 seeds per data set (CLAIMS.md: >= 2; 3 do not fit 12 minutes)"),
+        "unstable_seeds": Set((0,), "the large-step runs on seed 0 only: with both seeds this "
+                              "fast tier took 13.5 minutes of one core (measured), over the 12 "
+                              "of CLAIMS.md; both seeds gave the same divergence pattern"),
+    },
+)  # fmt: skip
+
+
+# --- data and units ------------------------------------------------------------------------
+def load_data(cfg: IterativeLinearisationConfig, data_root: Any = None) -> Dataset:
+    """The config's data set: seeded class-stratified subsets of both splits (CLAIMS.md),
+    resized and standardised if asked."""
+    ds = load(cfg.dataset, data_root, require_full=cfg.require_full)
+    n = len(ds.y_train) if cfg.n_train is None else cfg.n_train
+    if n > len(ds.y_train):
+        raise ValueError(f"n_train {n} exceeds the {len(ds.y_train)} training images of "
+                         f"{ds.info.display}")  # fmt: skip
+    if n < len(ds.y_train):
+        idx = stratified_indices(ds.y_train, n, cfg.subset_seed)
+        info = dataclasses.replace(
+            ds.info, subset=True, n_train=n, display=f"{ds.info.display} [train: {n} stratified]"
+        )
+        ds = dataclasses.replace(ds, x_train=ds.x_train[idx], y_train=ds.y_train[idx], info=info)
+    ds = stratified_test(ds, cfg.n_test, cfg.subset_seed + 1)
+    if cfg.side is not None:
+        x, x_test = (F.interpolate(t, size=(cfg.side,) * 2, mode="area")
+                     for t in (ds.x_train, ds.x_test))  # fmt: skip
+        info = dataclasses.replace(ds.info, shape=tuple(x.shape[1:]))
+        ds = dataclasses.replace(ds, x_train=x, x_test=x_test, info=info)
+    return standardize(ds) if cfg.standardise else ds
+
+
+class _Units:
+    """Computes the units of a config; the data (on the device) and the traced programs are
+    shared by all of them."""
+
+    def __init__(self, cfg: IterativeLinearisationConfig, context: RunContext) -> None:
+        self.cfg, self.device, self.programs = cfg, context.device, lin.TangentPrograms()
+        self.data = load_data(cfg, context.data_root).to(context.device)
+        info = self.data.info
+        self.provenance = {
+            "dataset": info.display, "source": info.source, "n_train": info.n_train,
+            "n_test": info.n_test, "model": f"LeNet-5, {cfg.channels} channels per conv layer",
+            "inputs": f"{info.shape[1]}x{info.shape[2]}, "
+            + ("standardised" if cfg.standardise else "raw pixels in [0, 1]"),
+        }  # fmt: skip
+
+    def model(self, seed: int) -> torch.nn.Module:
+        shape, k, c = tuple(self.data.info.shape), self.data.num_classes, self.cfg.channels
+        return seeded(lambda: LeNet50(shape, k, channels=c), seed).to(self.device)
+
+    def __call__(self, unit: Hashable) -> UnitResult:
+        cfg, data, kind = self.cfg, self.data, unit[0]  # type: ignore[index]
+        lr, t0 = cfg.lr(len(data.x_train)), time.process_time()
+        if kind == "k1":  # K = 1 and K = 2 against autograd GD, float64, at the main lr
+            seed, n = unit[1], cfg.k1_n  # type: ignore[index]
+            small = Dataset(data.x_train[:n].double(), data.y_train[:n],
+                            data.x_test[:n].double(), data.y_test[:n], data.info)  # fmt: skip
+            errs = lin.gd_agreement(self.model(seed).double(), small, lr=lr, steps=cfg.k1_steps)
+            scalars = {"seed": float(seed), "k1_rel_err": errs[1.0], "k2_rel_err": errs[2.0]}
+            return UnitResult(scalars=scalars, provenance=self.provenance)
+        if kind == "cost":  # timings: reported, not reproducible exactly
+            costs = lin.step_costs(self.model(0), data.x_train, data.y_train, reps=cfg.cost_reps)
+            scalars = {f"cost_{k}": v for k, v in costs.items()}
+            return UnitResult(scalars=scalars, provenance=self.provenance)
+        _, seed, features, label, which = unit  # type: ignore[misc]
+        period = INF if label == "inf" else int(label)
+        if which == "unstable":
+            lr = cfg.lr(len(data.x_train), cfg.unstable_eta)
+        run = lin.train_linearised(
+            self.model(seed), data, period=period, steps=cfg.steps, lr=lr,
+            checkpoints=cfg.checkpoints(), features=features, device=self.device,
+            control_factory=lambda window: self.model(1_000_003 * (seed + 1) + window),
+            sharpness=period == 1 and which == "main", programs=self.programs,
         )  # fmt: skip
-
-    def largest_finite_period(self) -> float:
-        """The largest finite K of the main runs (the staircase statistic's K)."""
-        return max(k for k in self.periods if not math.isinf(k))
-
-
-FAST_WHY = {
-    "dataset": "MNIST (10k subset) and Fashion-MNIST are offline here; CIFAR-10 needs a GPU run",
-    "n_train": "a small training subset keeps full-batch steps within the CPU budget",
-    "n_test": "a test subset: each checkpoint evaluates the linearised model (a jvp)",
-    "lr": "lr sweep at n_train 64 (MNIST, T <= 480): lr 0.012 stays on the initial plateau "
-    "(K = 1 at 18% after 240 steps, 67% after 480); lr 0.02 leaves it by step ~240 (K = 1: "
-    "71% at 320) and K = 10 stays stable up to step ~370 (diverges at 380: the linearised "
-    "model's large-lr instability); lr 0.03 (n_train 128) makes K = 10 diverge at step 261",
-    "periods": "K in {1, 10, 100, inf}: with T = 320, T/4 < 100, so 100 is the largest K",
-    "steps": "ends before the K = 10 run reaches the linearised model's stability limit "
-    "(step ~380 at lr 0.02 on MNIST; on Fashion-MNIST it diverges at step 271 all the same, "
-    "see not_reproduced.py) and within the CPU budget",
-    "seeds": "one seed: each run is a full-batch trajectory and the budget holds one",
-    "n_checkpoints": "fewer test evaluations (each is a jvp on the test set)",
-    "unstable_lr": "large_lr_unstable is not run at fast scale (CPU budget)",
-}
-
-
-def config(scale: str, dataset: str) -> IterativeLinearisationConfig:
-    """The full config (paper: MNIST / CIFAR-10 on GPU) or the fast CPU one."""
-    require_choice("scale", scale, ("fast", "full"))
-    if scale == "full":
-        require_choice("dataset", dataset, ("mnist", "cifar10"))
-        return IterativeLinearisationConfig(dataset=dataset)
-    require_choice("dataset", dataset, ("mnist", "fashion_mnist"))
-    return IterativeLinearisationConfig(
-        dataset=dataset,
-        n_train=64,
-        n_test=500,
-        lr=0.02,
-        periods=(1, 10, 100, INF),
-        steps=320,
-        seeds=(0,),
-        n_checkpoints=8,
-        unstable_lr=None,
-    )
-
-
-IterativeLinearisationConfig.WHY = FAST_WHY
-
-
-def prepare_data(cfg: IterativeLinearisationConfig, data_root: str | Path | None) -> Dataset:
-    """The data set of cfg, subsampled (seeded), raw pixels in [0, 1]."""
-    return subsample(load(cfg.dataset, data_root), cfg.n_train, cfg.n_test, seed=0)
-
-
-def checkpoints(steps: int, n: int) -> np.ndarray:
-    """0, ~n evenly spaced steps and the last step."""
-    return np.unique(np.round(np.linspace(0, steps, n + 1)).astype(np.int64))
-
-
-def _factory(ds: Dataset, channels: int):
-    return lambda: LeNet50(tuple(ds.info.shape), ds.num_classes, channels=channels)
-
-
-def _run_unit(
-    cfg: IterativeLinearisationConfig, ds: Dataset, unit: tuple, device: str
-) -> UnitResult:
-    """One unit: ('run', seed, features, K label, lr) or ('k1', seed)."""
-    factory = _factory(ds, cfg.channels)
-    kind, seed = unit[0], unit[1]
-    t0 = time.process_time()
-    if kind == "k1":
-        return _k1_unit(cfg, ds, seed, factory, t0)
-    if kind == "cost":
-        return _cost_unit(cfg, ds, factory, device)
-    _, _, features, label, lr = unit
-    period = INF if label == "inf" else int(label)
-    steps = cfg.steps if lr == cfg.lr else cfg.unstable_steps
-    marks = checkpoints(steps, cfg.n_checkpoints)
-    model = seeded(factory, seed)
-
-    def control_factory(window: int) -> torch.nn.Module:
-        return seeded(factory, 1_000_003 * (seed + 1) + window)
-
-    run = train_linearised(
-        model, ds, period=period, steps=steps, lr=lr, checkpoints=marks,
-        batch_size=cfg.batch_size, data_seed=seed, features=features,
-        control_factory=control_factory, device=device,
-    )  # fmt: skip
-    ident = {"seed": seed, "features": features, "K": float(period), "lr": lr}
-    curve = pd.DataFrame({**ident, "step": marks, "test_acc": run.test_acc})
-    loss = pd.DataFrame({**ident, "step": np.arange(steps), "train_loss": run.train_loss})
-    finite = np.isfinite(run.train_loss)
-    scalars = {
-        "seed": float(seed),
-        "K": float(period),
-        "lr": lr,
-        "control": float(features == "random"),
-        "final_acc": float(run.test_acc[-1]),
-        "initial_loss": float(run.train_loss[0]),
-        "final_loss": float(run.train_loss[-1]) if finite.all() else math.inf,
-        "diverged_at": float(run.diverged_at),
-        "cpu_seconds": time.process_time() - t0,
-    }
-    return UnitResult(frames={"curves": curve, "loss": loss}, scalars=scalars)
-
-
-def _k1_unit(cfg, ds: Dataset, seed: int, factory, t0: float) -> UnitResult:
-    """K = 1 against a plain autograd GD loop, float64, k1_steps steps on k1_n images."""
-    small = subsample(ds, cfg.k1_n, cfg.k1_n, seed=seed)
-    small = dataclasses.replace(small, x_train=small.x_train.double(), x_test=small.x_test.double())
-    model = seeded(factory, seed).double()
-    ref = train_plain_gd(model, small.x_train, small.y_train, steps=cfg.k1_steps, lr=cfg.k1_lr)
-    run = train_linearised(
-        model, small, period=1, steps=cfg.k1_steps, lr=cfg.k1_lr, checkpoints=[0]
-    )
-    control = train_linearised(
-        model, small, period=2, steps=cfg.k1_steps, lr=cfg.k1_lr, checkpoints=[0]
-    )
-    scalars = {
-        "seed": float(seed),
-        "k1_rel_err": _rel_err(run.params, ref),
-        "k2_rel_err": _rel_err(control.params, ref),
-        "cpu_seconds": time.process_time() - t0,
-    }
-    return UnitResult(scalars=scalars)
-
-
-def _rel_err(params: dict, ref: dict) -> float:
-    """||params - ref|| / ||ref|| over all parameters together."""
-    num = math.sqrt(sum(float((params[k] - ref[k]).pow(2).sum()) for k in ref))
-    return num / math.sqrt(sum(float(ref[k].pow(2).sum()) for k in ref))
-
-
-def _cost_unit(cfg, ds: Dataset, factory, device: str) -> UnitResult:
-    """CPU seconds of a plain GD step, a step between refreshes and a refresh step on the
-    run's full batch (reported step-cost ratios; timings, so not reproducible exactly)."""
-    model = seeded(factory, 0).to(device)
-    costs = step_costs(model, ds.x_train.to(device), ds.y_train.to(device), reps=cfg.cost_reps)
-    return UnitResult(scalars={f"cost_{k}": v for k, v in costs.items()})
+        ident = {"seed": seed, "features": features, "K": float(period), "which": which}
+        scalars = {**ident, "lr": lr, "diverged_at": float(run.diverged_at),
+                   "cpu_seconds": time.process_time() - t0}  # fmt: skip
+        return UnitResult(lin.run_frames(run, **ident), scalars, provenance=self.provenance)
 
 
 def units(cfg: IterativeLinearisationConfig) -> list[tuple]:
-    """Every unit of cfg: the K = 1 checks, the main runs, the controls, the large-lr runs."""
-    out: list[tuple] = [("k1", s) for s in cfg.seeds] + [("cost", 0)]
+    """Per seed the K = 1 check, the main, control and large-step runs; the step costs."""
+    out: list[tuple] = []
     for s in cfg.seeds:
-        out += [("run", s, "own", k_label(k), cfg.lr) for k in cfg.periods]
-        out += [("run", s, "random", k_label(k), cfg.lr) for k in cfg.control_periods]
-        if cfg.unstable_lr is not None:
-            out += [("run", s, "own", k_label(k), cfg.unstable_lr) for k in cfg.unstable_periods]
-    return out
+        out.append(("k1", s))
+        out += [("run", s, "own", lin.k_label(k), "main") for k in cfg.periods]
+        out += [("run", s, "random", lin.k_label(k), "main") for k in cfg.control_periods]
+    for s in cfg.seeds_of("unstable"):
+        out += [("run", s, "own", lin.k_label(k), "unstable") for k in cfg.unstable_periods]
+    return [*out, ("cost",)]
 
 
-def run(
-    cfg: IterativeLinearisationConfig,
-    *,
-    data_root: str | Path | None = None,
-    device: str | torch.device = "cpu",
-    cache_root: Path | None = None,
-    progress: bool = True,
-    data: Dataset | None = None,
-) -> Result:
-    """All units of cfg (cached per unit); frames 'curves' (test accuracy at checkpoints)
-    and 'loss' (train loss per step), scalars per run. `data` replaces the data set (unit
-    tests pass a small synthetic one of the right shape)."""
-    ds = prepare_data(cfg, data_root) if data is None else data
-    dev = str(device)
-    result = run_units(
-        cfg, units(cfg), lambda u: _run_unit(cfg, ds, u, dev),
-        cache_root=cache_root, progress=progress,
-    )  # fmt: skip
-    result.provenance.update(
-        {
-            "dataset": ds.info.display,
-            "source": ds.info.source,
-            "n_train": ds.info.n_train,
-            "n_test": ds.info.n_test,
-            "model": f"LeNet-5, {cfg.channels} channels per conv layer",
-        }
-    )
-    return result
+def run(cfg: IterativeLinearisationConfig, context: RunContext) -> Result:
+    """All units of cfg, cached one by one; the data are loaded (onto context.device) only
+    when a unit has to be computed."""
+    made: list[_Units] = []
+
+    def compute(unit: Hashable) -> UnitResult:
+        if not made:
+            made.append(_Units(cfg, context))
+        return made[0](tuple(unit))  # type: ignore[arg-type]
+
+    return run_units(cfg, units(cfg), compute, context, label=f"{cfg.dataset} linearised")
 
 
-def final_accuracy(result: Result, *, lr: float | None = None, control: bool = False) -> dict:
-    """{K: per-seed final test accuracies (%)} of the main runs (or the controls) at lr."""
-    lr = result.config.lr if lr is None else lr
-    s = result.scalars
-    rows = s[s["K"].notna() & (s["lr"] == lr) & (s["control"] == float(control))]
+# --- the claim's values (shared/CLAIMS.md, iterative_linearisation) ----------------------------
+statistics = Statistics()
+
+
+def _accuracy(result: Result, features: str = "own") -> dict[float, np.ndarray]:
+    return lin.final_accuracy(result.frame("curves"), result.config.seeds, features=features,
+                              which="main")  # fmt: skip
+
+
+def _diverged(result: Result, features: str = "own") -> str:
+    return lin.divergence_note(result.scalars, result.config.seeds, which="main", features=features)
+
+
+@statistics.returns("k1_is_gd", "k1_is_gd_control")
+def _k1_values(result: Result) -> dict[str, Value]:
+    s, cfg = result.scalars.dropna(subset=["k1_rel_err"]).sort_values("seed"), result.config
+    errs, control = s["k1_rel_err"].to_numpy(), s["k2_rel_err"].to_numpy()
+    how = f"after {cfg.k1_steps} float64 steps on {cfg.k1_n} training images at the main lr"
     return {
-        float(k): 100 * part.sort_values("seed")["final_acc"].to_numpy()
-        for k, part in rows.groupby("K")
-    }
+        "k1_is_gd": Value(np.max(errs), errs, f"max over seeds of ||theta_K=1 - theta_GD|| / "
+                          f"||theta_GD|| {how}"),
+        "k1_is_gd_control": Value(np.min(control), control, f"K = 2, min over seeds, {how}"),
+    }  # fmt: skip
 
 
-def k_gaps(result: Result, ks: tuple[float, ...] = (10, 100), *, control: bool = False) -> dict:
-    """{K: |mean acc_K - mean acc_1|} in percentage points; acc_1 is always the real K = 1
-    run, acc_K the real run or the control (different random network's Jacobian)."""
-    ref = final_accuracy(result)[1.0]
-    runs = final_accuracy(result, control=control)
-    return {k: float(abs(np.mean(runs[k]) - np.mean(ref))) for k in ks if k in runs}
-
-
-def window_ratios(loss: np.ndarray, period: int) -> np.ndarray:
-    """For each complete K-window of a per-step train-loss trace: the loss decrease over its
-    last 10% of steps divided by the decrease over its first 10% (staircase, Fig. 1)."""
-    m = max(1, round(0.1 * period))
-    out = []
-    for start in range(0, len(loss) - period + 1, period):
-        w = loss[start : start + period]
-        first, last = w[0] - w[m], w[-1 - m] - w[-1]
-        out.append(last / first if first > 0 else math.inf)
-    return np.asarray(out)
-
-
-def staircase(result: Result, period: float, *, control: bool = False) -> np.ndarray:
-    """Per seed: the worst (largest) window ratio for K = period; with control=True the
-    K = 1 run's loss cut into the same windows (plain GD has no staircase)."""
-    frame = result.frame("loss")
-    k = 1.0 if control else float(period)
-    own = (frame["features"] == "own") & (frame["lr"] == result.config.lr)
-    rows = frame[own & (frame["K"] == k)]
-    return np.array(
-        [
-            window_ratios(part.sort_values("step")["train_loss"].to_numpy(), int(period)).max()
-            for _, part in sorted(rows.groupby("seed"))
-        ]
-    )
-
-
-def diverged(result: Result, lr: float) -> dict:
-    """{K: per-seed bool}: the train loss became non-finite or ended above its start."""
-    s = result.scalars
-    rows = s[s["K"].notna() & (s["lr"] == lr) & (s["control"] == 0.0)]
-    out = {}
-    for k, part in rows.groupby("K"):
-        part = part.sort_values("seed")
-        bad = (part["diverged_at"] >= 0) | ~(part["final_loss"] < part["initial_loss"])
-        out[float(k)] = bad.to_numpy()
+@statistics.returns(
+    "k_insensitive", "k_insensitive_control", "fixed_features_worse",
+    "fixed_features_worse_control", "acc_K1", "acc_K10", "acc_K100", "acc_K_staircase", "acc_Kinf",
+)  # fmt: skip
+def _accuracies(result: Result) -> dict[str, Value]:
+    cfg, acc, ctrl = result.config, _accuracy(result), _accuracy(result, "random")
+    note = "max over K in {} of |mean acc_K - mean acc_1| (pp, final values){}"
+    ks, cks = INSENSITIVE, cfg.control_periods
+    out = {
+        "k_insensitive": lin.accuracy_gap(acc, ks, acc[1.0], note.format(list(ks),
+                                                                         _diverged(result))),
+        "k_insensitive_control": lin.accuracy_gap(ctrl, cks, acc[1.0], note.format(
+            [lin.k_label(k) for k in cks], _diverged(result, features="random"))
+            + "; features refreshed from a different random network every K steps"),
+        "fixed_features_worse": seed_mean(acc[1.0] - acc[INF], "acc_1 - acc_inf (pp), per seed, "
+                                          "then the mean" + _diverged(result)),
+        "fixed_features_worse_control": seed_mean(
+            acc[1.0] - acc[10.0], "acc_1 - acc_10 (pp): features refreshed every 10 steps "
+            "must not lose what fixed features lose"),
+    }  # fmt: skip
+    for name, k in (("acc_K1", 1), ("acc_K10", 10), ("acc_K100", 100), ("acc_Kinf", INF),
+                    ("acc_K_staircase", cfg.staircase_period)):  # fmt: skip
+        out[name] = seed_mean(acc[float(k)], f"final test accuracy (%, mean over the last 5% of "
+                              f"the run), K = {lin.k_label(k)}" + _diverged(result))  # fmt: skip
     return out
 
 
-def unstable_pattern(div: dict) -> np.ndarray:
-    """Per seed: 1.0 when the diverging K form an upward-closed set that holds some K > 1
-    while K = 1 converges (the large-lr instability), else 0.0."""
-    ks = sorted(div)
-    seeds = len(div[ks[0]])
-    out = []
-    for i in range(seeds):
-        flags = [bool(div[k][i]) for k in ks]
-        upward = all(flags[j] <= flags[j + 1] for j in range(len(flags) - 1))
-        out.append(float(upward and not div[1.0][i] and any(flags[1:])))
-    return np.asarray(out)
+@statistics.returns("staircase", "staircase_control")
+def _staircase(result: Result) -> dict[str, Value]:
+    period, seeds = int(result.config.staircase_period), result.config.seeds
+    losses = lin.per_seed_curves(result.frame("loss"), seeds, "train_loss", features="own",
+                                 which="main")  # fmt: skip
+    how = ("per seed the median over the K-windows after the first of (loss decrease over the "
+           "window's last 10%) / (over its first 10%), then the mean over seeds")  # fmt: skip
+    out = {}
+    for name, k, what in (("staircase", period, f"K = {period}: "),
+                          ("staircase_control", 1, f"the K = 1 loss cut into {period}-step "
+                           "windows: ")):  # fmt: skip
+        ratios = [lin.window_ratios(loss, period) for loss in losses[float(k)]]
+        details = {f"seed {s} window {i + 2}": r
+                   for s, rs in zip(seeds, ratios) for i, r in enumerate(rs)}  # fmt: skip
+        out[name] = seed_mean([lin.median_window(r) for r in ratios], what + how, **details)
+    return out
+
+
+@statistics.returns("large_lr_unstable", "large_lr_unstable_control", "divergence_steps")
+def _unstable(result: Result) -> dict[str, Value]:
+    cfg, n, out = result.config, int(result.provenance["n_train"]), {}
+    for name, which, eta in (("large_lr_unstable", "unstable", cfg.unstable_eta),
+                             ("large_lr_unstable_control", "main", cfg.eta)):  # fmt: skip
+        seeds = cfg.seeds_of(which)
+        steps = lin.divergence_steps(result.scalars, seeds, which=which, features="own")
+        steps = {k: v for k, v in steps.items() if k in cfg.unstable_periods}
+        pattern = lin.upward_closed({k: v >= 0 for k, v in steps.items()})
+        details = {f"K={lin.k_label(k)} seed {s}": v for k, vs in steps.items()
+                   for s, v in zip(seeds, vs)}  # fmt: skip
+        note = (f"lr {cfg.lr(n, eta):.4g} (eta {eta:.3g}): per seed 1 where the diverging K are "
+                "upward-closed, hold some K > 1 and K = 1 converges; details: divergence step "
+                "(-1: never)")  # fmt: skip
+        out[name] = Value(np.mean(pattern), pattern, note, details)
+    unstable = out["large_lr_unstable"].details
+    out["divergence_steps"] = Value(
+        float(sum(v >= 0 for v in unstable.values())), note="runs diverged at the large lr "
+        "(NaN/inf loss or 100x the initial loss); details: the step per K and seed (-1: never)",
+        details=unstable,
+    )  # fmt: skip
+    return out
+
+
+@statistics.returns("stability_limit", "step_cost_between", "step_cost_refresh")
+def _measured(result: Result) -> dict[str, Value]:
+    cfg, n = result.config, int(result.provenance["n_train"])
+    sharp = lin.per_seed_curves(result.frame("curves"), cfg.seeds, "sharpness", features="own",
+                                which="main")[1.0]  # fmt: skip
+    costs = result.scalars.dropna(subset=["cost_plain"]).iloc[0]
+    ratio = "CPU time of a {} / that of a plain GD step on the same full batch"
+    return {
+        "stability_limit": seed_mean(
+            [2 / np.max(s) for s in sharp], "2 / the largest sharpness of the linearised loss "
+            "along the main K = 1 run, in the mean loss's lr units: GD on a linearisation "
+            "taken there is stable below it", **{"at initialisation": np.mean(
+                [2 / s[0] for s in sharp]), "main lr": cfg.lr(n),
+                "large lr": cfg.lr(n, cfg.unstable_eta)},
+        ),
+        "step_cost_between": Value(costs["cost_between"] / costs["cost_plain"],
+                                   note=ratio.format("step between refreshes")),
+        "step_cost_refresh": Value(costs["cost_refresh"] / costs["cost_plain"],
+                                   note=ratio.format("refresh step")),
+    }  # fmt: skip

@@ -4,8 +4,10 @@ conv5x5(50)-ReLU-maxpool2-conv5x5(50)-ReLU-maxpool2-dense120-ReLU-dense84-ReLU-o
 
 Max-pooling is applied before the ReLU. The two orders compute the same function (ReLU is
 monotone, so it commutes with max) and have the same derivative almost everywhere, but
-pooling first applies the ReLU to a quarter of the values; channels-last layout makes the
-convolutions and pooling several times faster on CPU.
+pooling first applies the ReLU to a quarter of the values. The conv activations are kept
+channels-last: on one CPU core max-pooling a channels-last tensor is ~10x faster (measured
+on 128 x 50 x 12 x 12), and a one-channel input's conv output is not channels-last unless
+asked for.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+CHANNELS_LAST = torch.channels_last
+
 
 class LeNet50(nn.Module):
-    """LeNet-5 with 50-channel conv layers for (C, H, W) images (28x28 MNIST, 32x32 CIFAR)."""
+    """LeNet-5 with 50-channel conv layers for (C, H, W) images (28x28 MNIST, 32x32 CIFAR;
+    at least 16x16)."""
 
     def __init__(
         self,
@@ -43,11 +48,11 @@ class LeNet50(nn.Module):
         self.out = nn.Linear(dense[1], num_classes)
         with torch.no_grad():
             for conv in (self.conv1, self.conv2):
-                conv.weight.data = conv.weight.data.contiguous(memory_format=torch.channels_last)
+                conv.weight.data = conv.weight.data.contiguous(memory_format=CHANNELS_LAST)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.contiguous(memory_format=torch.channels_last)
-        x = F.relu(F.max_pool2d(self.conv1(x), 2))
+        x = self.conv1(x.contiguous(memory_format=CHANNELS_LAST))
+        x = F.relu(F.max_pool2d(x.contiguous(memory_format=CHANNELS_LAST), 2))
         x = F.relu(F.max_pool2d(self.conv2(x), 2))
         x = x.flatten(1)
         return self.out(F.relu(self.fc2(F.relu(self.fc1(x)))))

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _git(repo: Path, *args: str) -> str | None:
+def git_output(repo: Path, *args: str) -> str | None:
+    """What `git -C repo ARGS` prints, or None when git fails or is missing."""
     try:
         out = subprocess.run(
             ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10
@@ -40,12 +41,12 @@ def collect_provenance(repo: Path) -> dict[str, Any]:
     from sgdclaims import __version__
 
     now = dt.datetime.now(dt.timezone.utc)
-    status = _git(repo, "status", "--porcelain", "--untracked-files=no")
+    status = git_output(repo, "status", "--porcelain", "--untracked-files=no")
     cuda = torch.cuda.is_available()
     return {
         "session_id": now.strftime("%Y%m%dT%H%M%SZ"),
         "finished_at": now.isoformat(timespec="seconds"),
-        "git_commit": _git(repo, "rev-parse", "HEAD"),
+        "git_commit": git_output(repo, "rev-parse", "HEAD"),
         "git_dirty": bool(status) if status is not None else None,
         "sgdclaims": __version__,
         "python": platform.python_version(),

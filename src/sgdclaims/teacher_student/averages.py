@@ -123,7 +123,7 @@ def all_averages(activation: str, omega: Tensor, k: int, *, need_i4: bool = True
         b = omega.shape[0]
         i3 = omega[:, None, :, :].expand(b, k, n, n)
         i4 = omega[:, None, None, :, :].expand(b, k, k, n, n) if need_i4 else omega
-        return Averages(omega, i3, i4, torch.ones(b, k, k, dtype=omega.dtype))
+        return Averages(omega, i3, i4, torch.ones(b, k, k, dtype=omega.dtype, device=omega.device))
     i2 = erf_i2(d[:, :, None], omega, d[:, None, :])
     ds = d[:, :k]
     os_ = omega[:, :k, :]  # (B, K, n): C(l_i, f_a)
@@ -149,3 +149,41 @@ def all_averages(activation: str, omega: Tensor, k: int, *, need_i4: bool = True
     c44 = d[:, None, None, None, :]
     i4 = erf_i4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44)
     return Averages(i2, i3, i4, j2)
+
+
+def quadratic_term(activation: str, omega: Tensor, k: int, u: Tensor) -> Tensor:
+    """sum_cd u_c u_d I4(l_i, l_k, f_c, f_d) (B, K, K) for covariance `omega` (B, n, n).
+
+    The cost of the right-hand side and of its Jacobian is this sum. It is evaluated for
+    the pairs i <= k only (I4 is symmetric in i, k), and with the erf form of I4 regrouped:
+    L1 and L2 depend on one of the fields c, d each, so they are computed once per field
+    rather than once per (c, d) pair.
+    """
+    require_closed_form(activation)
+    b = omega.shape[0]
+    if activation == "linear":
+        quad = torch.einsum("bc,bcd,bd->b", u, omega, u)
+        return quad[:, None, None].expand(b, k, k)
+    i, kk = torch.triu_indices(k, k, device=omega.device)
+    d1 = 1 + torch.diagonal(omega, dim1=-2, dim2=-1)  # (B, n)
+    a, c = d1[:, i, None], d1[:, kk, None]  # 1 + C11, 1 + C22: (B, P, 1)
+    c12 = omega[:, i, kk][:, :, None]
+    l4 = a * c - c12**2
+    ci, ck = omega[:, i, :], omega[:, kk, :]  # C(l_i, f_x), C(l_k, f_x): (B, P, n)
+    # L1 of the field c, or L2 of the field d: l4 (1 + C_xx) - (1+C11) C_kx^2 - ...
+    lx = l4 * d1[:, None, :] - a * ck**2 - c * ci**2 + 2 * c12 * ci * ck
+    cross = (c12 * ci)[..., :, None] * ck[..., None, :]
+    l0 = (
+        l4[..., None] * omega[:, None, :, :]
+        - (a * ck)[..., :, None] * ck[..., None, :]
+        - (c * ci)[..., :, None] * ci[..., None, :]
+        + cross
+        + cross.transpose(-1, -2)
+    )
+    inv = torch.rsqrt(lx)
+    i4 = torch.asin(l0 * inv[..., :, None] * inv[..., None, :])  # (B, P, n, n)
+    pair = torch.einsum("bpcd,bc,bd->bp", i4, u, u) * (4 / math.pi**2) * torch.rsqrt(l4[..., 0])
+    out = torch.zeros(b, k, k, dtype=omega.dtype, device=omega.device)
+    out[:, i, kk] = pair
+    out[:, kk, i] = pair
+    return out

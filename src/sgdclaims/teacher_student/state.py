@@ -51,7 +51,7 @@ def from_weights(w: Tensor, ws: Tensor, v: Tensor, vs: Tensor, active: Tensor | 
     r = w64 @ ws64.transpose(-1, -2) / n
     t = ws64 @ ws64.transpose(-1, -2) / n
     if active is None:
-        active = torch.ones(v.shape, dtype=torch.bool)
+        active = torch.ones(v.shape, dtype=torch.bool, device=v.device)
     v64 = v.double() * active
     q = _pad_inactive(q, active)
     r = r * active[..., None]
@@ -61,7 +61,7 @@ def from_weights(w: Tensor, ws: Tensor, v: Tensor, vs: Tensor, active: Tensor | 
 def _pad_inactive(q: Tensor, active: Tensor) -> Tensor:
     """Q with inactive units decoupled: zero off-diagonal rows, unit diagonal."""
     a = active.double()
-    eye = torch.eye(q.shape[-1], dtype=q.dtype)
+    eye = torch.eye(q.shape[-1], dtype=q.dtype, device=q.device)
     keep = a[..., :, None] * a[..., None, :]
     return q * keep + eye * (1 - a)[..., None, :]
 
@@ -76,16 +76,19 @@ def random_student(
     v: float,
     vs: float,
     generator: torch.Generator,
+    device: str | torch.device = "cpu",
 ) -> OrderParameters:
     """Order parameters of random students (N(0, init_std^2) weights at input size n) for each
     K in `ks`, padded to max(ks); teacher 'identity' sets T = I (a normalised teacher),
-    'gaussian' draws w* ~ N(0,1) at size n."""
+    'gaussian' draws w* ~ N(0,1) at size n. Drawn on the CPU from `generator`, returned on
+    `device`."""
     kmax = max(ks)
     b = len(ks)
     w = torch.randn(b, kmax, n, generator=generator, dtype=torch.float64) * init_std
     ws = teacher_weights(b, m, n, teacher=teacher, generator=generator)
     active = torch.arange(kmax)[None, :] < torch.tensor(ks)[:, None]
-    return from_weights(w, ws, torch.full((b, kmax), v), torch.full((b, m), vs), active)
+    state = from_weights(w, ws, torch.full((b, kmax), v), torch.full((b, m), vs), active)
+    return OrderParameters(*(x.to(device) for x in state))
 
 
 def teacher_weights(

@@ -1,0 +1,272 @@
+"""The full-tier cost table: per claim and full-scale data set, the units, the SGD steps per
+unit, and the time, extrapolated from a measured smoke run (`config.smoke()` of the full
+config: the same model and batch size, a few steps).
+
+units: counted from the experiment itself (a census executor records the units of its first
+`run_units` call and stops it; nothing is computed). steps per unit: the config's `steps`,
+else epochs x (training examples // batch size). Seconds per step: the mean over the smoke's
+units of each unit's seconds over its steps (the last recorded `step` of its frames): units
+may differ in cost (iterative_linearisation's K=1 relinearises at every step). The first
+unit is left out when there are others: it pays the process's one-off warm-up (first
+allocations, lazy initialisation), which over a smoke's few steps can double its time. On a
+CPU the time is the unit's CPU time (process time: robust to a loaded machine; one thread with
+OMP_NUM_THREADS=1, else core-seconds), on a GPU its wall time. The smoke's checkpoints are
+denser than the full run's, so the per-step time is an upper estimate. The GPU estimate of a
+CPU row divides by GPU_SPEEDUP (an assumption, stated beside the table); a row measured on a
+GPU (`sgdclaims costs --measure --device cuda`) gives GPU hours directly.
+Rows are stored in costs.json beside this module; `cost_rows(claim)` serves the claim pages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import tempfile
+import time
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+from sgdclaims import claims
+from sgdclaims.cache import write_atomic
+from sgdclaims.config import Config
+from sgdclaims.data import DatasetMissing
+from sgdclaims.executors.jobs import run_experiment
+from sgdclaims.runner import Batch, LocalExecutor, Result, RunContext, UnitResult
+
+COSTS_FILE = Path(__file__).with_name("costs.json")
+#: training examples of the papers' data sets (full splits), for epoch-based configs
+TRAIN_SIZES = {"mnist": 60_000, "fashion_mnist": 60_000, "cifar10": 50_000, "imagenet": 1_281_167}
+#: assumed speed of one GPU over one CPU thread for these small models (not measured here)
+GPU_SPEEDUP = 20.0
+
+
+@dataclasses.dataclass
+class CostRow:
+    """One full-scale case: its size and the measured (or extrapolated) time it takes."""
+
+    claim: str
+    dataset: str
+    units: int | None
+    steps_per_unit: int | None
+    s_per_step: float | None = None
+    device: str = "cpu"
+    how: str = ""
+    measured_at: str = ""
+
+    @property
+    def steps(self) -> int | None:
+        """SGD steps of the whole case."""
+        return (
+            None if None in (self.units, self.steps_per_unit) else self.units * self.steps_per_unit
+        )  # type: ignore[operator]
+
+    @property
+    def cpu_hours(self) -> float | None:
+        """CPU core-hours (only for rows measured on a CPU)."""
+        if self.device != "cpu" or self.s_per_step is None or self.steps is None:
+            return None
+        return self.steps * self.s_per_step / 3600
+
+    @property
+    def gpu_hours(self) -> float | None:
+        """One GPU, in hours: measured per step on a GPU, else CPU hours / GPU_SPEEDUP."""
+        if self.s_per_step is None or self.steps is None:
+            return None
+        if self.device == "cpu":
+            return self.steps * self.s_per_step / 3600 / GPU_SPEEDUP
+        return self.steps * self.s_per_step / 3600
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored fields plus the derived ones (for the report)."""
+        return {**dataclasses.asdict(self), "steps": self.steps, "cpu_hours": self.cpu_hours,
+                "gpu_hours": self.gpu_hours, "gpu_measured": self.device != "cpu"}  # fmt: skip
+
+
+class _Timed(LocalExecutor):
+    """The in-process executor, recording each unit's CPU time (robust to a loaded machine,
+    unlike its wall time)."""
+
+    def __init__(self) -> None:
+        self.cpu_seconds: dict[Hashable, float] = {}
+
+    def run(self, batch: Batch) -> dict[Hashable, UnitResult]:
+        out = {}
+        for unit in batch.units:
+            t0 = time.process_time()
+            out[unit] = batch.compute_and_store(unit)
+            self.cpu_seconds[unit] = time.process_time() - t0
+        return out
+
+
+class _Counted(BaseException):
+    """Stops a census run at its first run_units call."""
+
+    def __init__(self, units: list[Hashable]) -> None:
+        super().__init__(len(units))
+        self.units = units
+
+
+class Census:
+    """An executor that records the units of a batch and computes nothing."""
+
+    def run(self, batch: Batch) -> dict[Hashable, UnitResult]:
+        raise _Counted(batch.units)
+
+
+def count_units(config: Config, data_root: Path | None = None) -> int:
+    """How many units the experiment of `config` computes (its first run_units call)."""
+    with tempfile.TemporaryDirectory(prefix="sgdclaims-census-") as tmp:
+        context = RunContext(data_root, cache_root=Path(tmp), use_cache=False, progress=False,
+                             executor=Census())  # fmt: skip
+        try:
+            run_experiment(config, context)
+        except _Counted as counted:
+            return len(counted.units)
+    raise RuntimeError(f"{type(config).__name__}: run() computed without calling run_units")
+
+
+def steps_per_unit(config: Config) -> int | None:
+    """The config's `steps`, else epochs x (training examples // batch size); None if the
+    config has neither."""
+    steps = getattr(config, "steps", None)
+    if isinstance(steps, int):
+        return steps
+    epochs, batch = getattr(config, "epochs", None), getattr(config, "batch_size", None)
+    n_train = getattr(config, "n_train", None) or TRAIN_SIZES.get(getattr(config, "dataset", ""))
+    if epochs is None or not batch or not n_train:
+        return None
+    return max(1, round(epochs * (n_train // batch)))
+
+
+def observed_steps(result: Result) -> dict[Hashable, int]:
+    """Per unit, the last `step` recorded in any of its frames (the steps it trained)."""
+    out: dict[Hashable, int] = {}
+    for frame in result.frames.values():
+        if "step" in frame and "unit" in frame:
+            for unit, last in frame.groupby("unit")["step"].max().items():
+                out[unit] = max(out.get(unit, 0), int(last))
+    return out
+
+
+def smoke_config(full: Config) -> tuple[Config, str]:
+    """The smoke of a full config, on the subset where the config would need the full set
+    (the same images, so the same step cost), with a note saying so."""
+    smoke = full.smoke()
+    if getattr(smoke, "require_full", False):
+        return smoke.replace(require_full=False), "; require_full off (a subset may be used)"
+    return smoke, ""
+
+
+def measure(claim: str, dataset: str, data_root: Path | None, device: str = "cpu") -> CostRow:
+    """Count a full case's units and steps and time its smoke run on `device`."""
+    full = claims.experiment(claim).CASES.config("full", dataset)
+    row = CostRow(claim, dataset, count_units(full, data_root), steps_per_unit(full), device=device)
+    row.measured_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    smoke, note = smoke_config(full)
+    timed = _Timed()
+    with tempfile.TemporaryDirectory(prefix="sgdclaims-cost-") as tmp:
+        context = RunContext(data_root, device, Path(tmp), False, False, executor=timed)
+        t0 = time.perf_counter()
+        try:
+            result = run_experiment(smoke, context)
+        except DatasetMissing as exc:
+            row.how = f"not timed: the data is absent here ({str(exc).split(';')[0]})"
+            return row
+        wall = time.perf_counter() - t0
+    seen = observed_steps(result)
+    per_step = []
+    clock = (
+        timed.cpu_seconds if device == "cpu" else dict(zip(result.units, result.scalars["seconds"]))
+    )
+    for unit in result.units:
+        steps = seen.get(unit) or steps_per_unit(smoke)
+        if steps:
+            per_step.append(float(clock[unit]) / steps)
+    timed_units = per_step[1:] or per_step
+    row.s_per_step = sum(timed_units) / len(timed_units) if timed_units else None
+    row.how = (
+        f"smoke run: {len(result.units)} units, {wall:.1f} s wall, per step the mean of the units' "
+        f"{'CPU' if device == 'cpu' else 'wall'} times (the first left out); steps per unit "
+        f"{sorted(set(seen.values())) or steps_per_unit(smoke)}{note}"
+    )
+    return row
+
+
+def load_costs(path: Path = COSTS_FILE) -> list[CostRow]:
+    """The stored cost rows (none when nothing has been measured)."""
+    if not path.exists():
+        return []
+    return [CostRow(**row) for row in json.loads(path.read_text())["rows"]]
+
+
+def cost_rows(claim: str, path: Path = COSTS_FILE) -> list[dict[str, Any]]:
+    """A claim's cost rows as JSON (for its report page), with the GPU speed-up assumed."""
+    return [
+        {**r.to_json(), "gpu_speedup_assumed": GPU_SPEEDUP}
+        for r in load_costs(path)
+        if r.claim == claim
+    ]
+
+
+def save_costs(rows: list[CostRow], path: Path = COSTS_FILE) -> None:
+    """Store rows, replacing those of the same (claim, data set, device)."""
+    key = lambda r: (r.claim, r.dataset, r.device)  # noqa: E731
+    merged = {key(r): r for r in load_costs(path)} | {key(r): r for r in rows}
+    ordered = sorted(merged.values(), key=lambda r: (claims.CLAIMS.index(r.claim), r.dataset))
+    text = json.dumps({"gpu_speedup_assumed": GPU_SPEEDUP,
+                       "rows": [dataclasses.asdict(r) for r in ordered]}, indent=1)  # fmt: skip
+    write_atomic(path, text.encode() + b"\n")
+
+
+def measure_all(
+    names: list[str] | None,
+    data_root: Path | None = None,
+    device: str = "cpu",
+    log: Callable[[str], None] = print,
+    path: Path = COSTS_FILE,
+) -> tuple[list[CostRow], list[str]]:
+    """Measure every full case of the named claims (default: all), store the rows; errors
+    (a claim that does not import, data that is absent) are returned, not raised."""
+    rows, errors = [], []
+    for claim in names or list(claims.CLAIMS):
+        try:
+            datasets = claims.experiment(claim).CASES.datasets("full")
+        except Exception as exc:
+            errors.append(f"{claim}: {type(exc).__name__}: {exc}")
+            continue
+        for dataset in datasets:
+            try:
+                rows.append(measure(claim, dataset, data_root, device))
+                log(f"{claim}/{dataset}: {rows[-1].how}")
+            except Exception as exc:
+                errors.append(f"{claim}/full/{dataset}: {type(exc).__name__}: {exc}")
+    if rows:
+        save_costs(rows, path)
+    return rows, errors
+
+
+def _fmt(value: float | None, digits: str = ".3g") -> str:
+    """A number for the table; '?' when it was not measured."""
+    return "?" if value is None else format(value, digits)
+
+
+def markdown_table(rows: list[CostRow]) -> str:
+    """The cost table as markdown, with the assumption it rests on."""
+    lines = [
+        "| claim | full data set | units | steps per unit | s per step (device) "
+        "| CPU core-hours | GPU hours |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        gpu = _fmt(r.gpu_hours) + ("" if r.device != "cpu" or r.gpu_hours is None else " (est.)")
+        lines.append(
+            f"| `{r.claim}` | {r.dataset} | {_fmt(r.units, 'd')} | {_fmt(r.steps_per_unit, ',')} "
+            f"| {_fmt(r.s_per_step, '.3g')} ({r.device}) | {_fmt(r.cpu_hours)} | {gpu} |"
+        )
+    lines.append(
+        f"\nGPU hours (est.) = CPU core-hours / {GPU_SPEEDUP:g}: an assumed speed-up of one\n"
+        "GPU over one CPU core for these small models; a row measured on a GPU replaces it."
+    )
+    return "\n".join(lines)
