@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sgdclaims import claims
+from sgdclaims.cli import readme_blocks
 from sgdclaims.config import Config
 from sgdclaims.spec import ClaimSpec
 
@@ -103,10 +104,12 @@ def test_spec_covers_fast_and_full_with_a_control_per_statistic(claim):
         assert miss.dataset == "*" or miss.dataset in datasets, f"{claim}: stale {miss}"
 
 
-def test_readme_table_is_generated_from_the_specs():
+def test_readme_tables_are_generated():
+    """The claims table (from the specs) and the cost table (from executors/costs.json)."""
     readme = (ROOT / "README.md").read_text()
-    match = re.search(r"<!-- claims:begin -->\n(.*?)\n<!-- claims:end -->", readme, re.S)
-    assert match, "README.md lacks the generated claims table markers"
-    assert match.group(1) == claims.readme_table(), (
-        "README.md's claims table is stale: run `sgdclaims readme --write`"
-    )
+    for name, (begin, end, text) in readme_blocks().items():
+        match = re.search(re.escape(begin) + "(.*?)" + re.escape(end), readme, re.S)
+        assert match, f"README.md lacks the generated {name} table markers"
+        assert match.group(1) == text, (
+            f"README.md's {name} table is stale: `sgdclaims readme --write`"
+        )

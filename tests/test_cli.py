@@ -53,16 +53,20 @@ def test_console_script_usage_error():
     assert out.returncode == 2 and "invalid choice" in out.stderr
 
 
-def test_readme_prints_and_writes_the_claims_table(capsys, tmp_path):
+def test_readme_prints_and_writes_the_claims_and_cost_tables(capsys, tmp_path):
     from sgdclaims.claims import readme_table
+    from sgdclaims.executors.costs import readme_block
 
     assert main(["readme"]) == 0
-    assert capsys.readouterr().out.strip() == readme_table()
+    assert capsys.readouterr().out.strip() == f"{readme_table()}\n\n{readme_block()}".strip()
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n<!-- claims:begin -->\nold\n<!-- claims:end -->\nrest\n")
+    readme.write_text("# x\n<!-- claims:begin -->\nold\n<!-- claims:end -->\n- costs:\n"
+                      "  <!-- costs:begin -->\n  old\n  <!-- costs:end -->\nrest\n")  # fmt: skip
     assert main(["readme", "--write", "--path", str(readme)]) == 0
-    text = readme.read_text()
-    assert text == f"# x\n<!-- claims:begin -->\n{readme_table()}\n<!-- claims:end -->\nrest\n"
+    assert readme.read_text() == (
+        f"# x\n<!-- claims:begin -->\n{readme_table()}\n<!-- claims:end -->\n- costs:\n"
+        f"  <!-- costs:begin -->\n{readme_block()}\n  <!-- costs:end -->\nrest\n"
+    )
     readme.write_text("no markers")
     assert main(["readme", "--write", "--path", str(readme)]) == 2
     assert "lacks the markers" in capsys.readouterr().err

@@ -198,7 +198,8 @@ def test_fast_config_is_the_claims_fast_scale():
     ("changes", "message"),
     [
         ({"ks": (0, 2, 11)}, r"ks \[11\] outside 0..10"),
-        ({"ks": (2, 4, None)}, "ks must be distinct, hold 0"),
+        ({"ks": (2, 4, None)}, "ks must be distinct, start with 0"),
+        ({"ks": (2, 0, None)}, "ks must be distinct, start with 0"),
         ({"eval_every": 300}, "eval_every"),
         ({"momentum": 1.0}, "momentum"),
         ({"arch": "vgg"}, "arch"),

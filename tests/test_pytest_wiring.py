@@ -122,6 +122,23 @@ def test_spec_naming_an_unknown_value_is_a_collection_error(pytester, monkeypatc
     assert "the spec names ['ghost'], which statistics() does not return" in res.stdout.str()
 
 
+def test_a_raising_figure_is_an_error_not_a_stopped_session(pytester, monkeypatch, data_root):
+    project = toy(pytester, monkeypatch)
+    report = project.path / "src" / "sgdclaims" / "report" / "toy.py"
+    report.write_text(
+        report.read_text().replace(
+            '    return {"scores": result.scalars["score"].to_numpy()}',
+            '    raise KeyError("no such frame")',
+        )
+    )
+    res = run(project, data_root, "-m", "fast", "-k", "toyset")
+    assert "INTERNALERROR" not in res.stdout.str()
+    assert res.parseoutcomes().get("failed") == 1  # the case's first test carries the payload
+    tests = stored(project)["tests"].values()
+    errors = [e for e in tests if e["verdict"] == "error"]
+    assert len(errors) == 1 and "KeyError" in errors[0]["reason"]
+
+
 def test_gpu_without_cuda_stops_at_once(pytester, monkeypatch, data_root):
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present")

@@ -109,7 +109,7 @@ def test_run_units_miss_then_hit(tmp_path):
     assert calls == [0, 1, 2, 0, 1, 2]
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "header", "schema"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "header", "schema", "not a dict"])
 def test_corrupt_entry_is_an_error_naming_the_file(tmp_path, damage):
     cfg = ToyConfig()
     run_units(cfg, (0,), compute, ctx(tmp_path))
@@ -122,11 +122,12 @@ def test_corrupt_entry_is_an_error_naming_the_file(tmp_path, damage):
     elif damage == "header":
         raw[:4] = b"XXXX"
     path.write_bytes(bytes(raw))
-    if damage == "schema":
+    if damage in ("schema", "not a dict"):
         import hashlib
         import pickle
 
-        body = pickle.dumps({"schema": 0, "payload": compute(0)})
+        record = {"schema": 0, "payload": compute(0)} if damage == "schema" else [compute(0)]
+        body = pickle.dumps(record)
         path.write_bytes(MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
     with pytest.raises(CorruptCacheEntry):
         load_entry(path)

@@ -69,6 +69,7 @@ def load_entry(path: Path) -> Any:
         record = pickle.loads(body)
     except Exception as exc:  # a checksum collision is not expected; be safe anyway
         raise CorruptCacheEntry(f"{path}: unreadable payload ({exc})") from exc
-    if not isinstance(record, dict) or record.get("schema") != SCHEMA:
-        raise CorruptCacheEntry(f"{path}: schema {record.get('schema')!r} != {SCHEMA}")
+    schema = record.get("schema") if isinstance(record, dict) else None
+    if schema != SCHEMA:
+        raise CorruptCacheEntry(f"{path}: schema {schema!r} != {SCHEMA}")
     return record["payload"]

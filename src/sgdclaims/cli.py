@@ -73,26 +73,35 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-README_MARKERS = ("<!-- claims:begin -->\n", "\n<!-- claims:end -->")
+def readme_blocks() -> dict[str, tuple[str, str, str]]:
+    """The README's generated blocks: name -> (begin marker, end marker, text): the claims
+    table from the specs, and the full-tier cost table from executors/costs.json."""
+    from sgdclaims.claims import readme_table
+    from sgdclaims.executors.costs import readme_block
+
+    return {
+        "claims": ("<!-- claims:begin -->\n", "\n<!-- claims:end -->", readme_table()),
+        "costs": ("  <!-- costs:begin -->\n", "\n  <!-- costs:end -->", readme_block()),
+    }
 
 
 def _readme(args: argparse.Namespace) -> int:
-    from sgdclaims.claims import readme_table
-
-    table = readme_table()
+    blocks = readme_blocks()
     if not args.write:
-        print(table)
+        print("\n\n".join(text for _, _, text in blocks.values()))
         return 0
     path = Path(args.path)
     text = path.read_text()
-    begin, end = README_MARKERS
-    if begin not in text or end not in text:
-        print(f"error: {path} lacks the markers {begin.strip()} ... {end.strip()}", file=sys.stderr)
-        return 2
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    path.write_text(head + begin + table + end + tail)
-    print(f"wrote the claims table into {path}")
+    for begin, end, block in blocks.values():
+        if begin not in text or end not in text:
+            print(f"error: {path} lacks the markers {begin.strip()} ... {end.strip()}",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + begin + block + end + tail
+    path.write_text(text)
+    print(f"wrote the claims and cost tables into {path}")
     return 0
 
 
@@ -277,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
         "or a session id); renders nothing",
     )
     report.set_defaults(func=_report)
-    readme = sub.add_parser("readme", help="the README's claims table, from the claims' specs")
+    readme = sub.add_parser(
+        "readme", help="the README's claims and cost tables (specs, costs.json)"
+    )
     readme.add_argument("--write", action="store_true", help="rewrite it in README.md")
     readme.add_argument("--path", default="README.md")
     readme.set_defaults(func=_readme)

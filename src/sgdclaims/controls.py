@@ -1,5 +1,5 @@
 """Control classifiers: predictions that keep one property of a classifier (its per-class
-accuracy, or its predictions up to label-independent noise) and drop the rest, so that a
+accuracy, or its test accuracy with a k-NN's errors) and drop the rest, so that a
 statistic can be checked to fail where the claim's effect is absent (CLAIMS.md)."""
 
 from __future__ import annotations
@@ -23,16 +23,6 @@ def control_predictions(
         shift = torch.randint(1, num_classes, (len(wrong),), generator=gen)
         out[wrong] = (c + shift) % num_classes
     return out.to(y.device)
-
-
-def flipped(pred: torch.Tensor, fraction: float, seed: int, num_classes: int = 2) -> torch.Tensor:
-    """`pred` with a seeded random `fraction` of its entries moved to another class
-    (independent of the labels: it carries no information beyond `pred`)."""
-    gen = torch.Generator().manual_seed(seed)
-    out = pred.cpu().clone()
-    idx = torch.randperm(len(out), generator=gen)[: round(fraction * len(out))]
-    out[idx] = (out[idx] + torch.randint(1, num_classes, (len(idx),), generator=gen)) % num_classes
-    return out.to(pred.device)
 
 
 def accuracy_matched(

@@ -244,12 +244,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return
     claim, scale, dataset, check = ident
     checked = getattr(item, "_sgdclaims_outcome", None)
+    payload = _case_payload(item, report)
     entry = {
         "claim": claim,
         "scale": scale,
         "dataset": dataset,
         "statistic": check or getattr(item, "originalname", item.name),
-        "kind": checked.record.get("kind") if checked else ("harness" if check is None else None),
+        "kind": checked.record.get("kind") if checked else _kind(claim, check),
         "nodeid": item.nodeid,
         "when": report.when,
         "outcome": report.outcome,
@@ -260,10 +261,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "record": checked.record if checked else None,
     }
     report.user_properties.append((RESULTS_KEY, json.dumps(entry, default=str)))
+    if payload is not None:
+        report.user_properties.append((CASE_KEY, payload))
+
+
+def _kind(claim: str, check: str | None) -> str:
+    """The kind of a test that crashed before its check was evaluated: the spec's kind of
+    the check (so a crashed reported number does not decide a verdict), harness for the
+    claim file's own tests."""
+    from sgdclaims import claims
+
+    return "harness" if check is None else claims.spec(claim).check(check).kind
+
+
+def _case_payload(item: pytest.Item, report: pytest.TestReport) -> str | None:
+    """The case's stored payload (values, figure data, config), sent once per case with its
+    first test's report. A claim's figure or config code that raises fails that test as an
+    error naming the exception, instead of stopping the session inside this hook."""
     case = getattr(item, "_sgdclaims_case", None)
-    if case is not None and case.computed and not getattr(case, "_sent", False):
-        case._sent = True
-        report.user_properties.append((CASE_KEY, json.dumps(case.payload(), default=str)))
+    if case is None or not case.computed or getattr(case, "_sent", False):
+        return None
+    case._sent = True
+    try:
+        return json.dumps(case.payload(), default=str)
+    except Exception as exc:
+        report.outcome = "failed"
+        report.longrepr = f"building the case's report payload raised {type(exc).__name__}: {exc}"
+        return None
 
 
 def _verdict(report: pytest.TestReport, call: pytest.CallInfo, checked: Any) -> str:

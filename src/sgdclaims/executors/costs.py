@@ -34,6 +34,7 @@ from sgdclaims.config import Config
 from sgdclaims.data import DatasetMissing
 from sgdclaims.executors.jobs import run_experiment
 from sgdclaims.runner import Batch, LocalExecutor, Result, RunContext, UnitResult
+from sgdclaims.training import epoch_steps
 
 COSTS_FILE = Path(__file__).with_name("costs.json")
 #: training examples of the papers' data sets (full splits), for epoch-based configs
@@ -137,7 +138,7 @@ def steps_per_unit(config: Config) -> int | None:
     n_train = getattr(config, "n_train", None) or TRAIN_SIZES.get(getattr(config, "dataset", ""))
     if epochs is None or not batch or not n_train:
         return None
-    return max(1, round(epochs * (n_train // batch)))
+    return epoch_steps(epochs, n_train, batch)
 
 
 def observed_steps(result: Result) -> dict[Hashable, int]:
@@ -270,3 +271,10 @@ def markdown_table(rows: list[CostRow]) -> str:
         "GPU over one CPU core for these small models; a row measured on a GPU replaces it."
     )
     return "\n".join(lines)
+
+
+def readme_block(path: Path = COSTS_FILE) -> str:
+    """The cost table as the README shows it: inside a list item (indented by two spaces)."""
+    return "\n".join(
+        f"  {line}" if line else "" for line in markdown_table(load_costs(path)).split("\n")
+    )

@@ -104,9 +104,9 @@ class DepthWaveConfig(Config):
         if self.image_side is not None and self.image_side < need:
             raise ValueError(f"image_side {self.image_side} is too small for the {self.arch} "
                              f"stem '{self.stem}' (needs >= {need})")  # fmt: skip
-        if len(self.ks) < 3 or 0 not in self.ks or len(set(self.ks)) != len(self.ks):
-            raise ValueError(f"ks must be distinct, hold 0 (the main model) and >= 2 variants, "
-                             f"got {self.ks}")  # fmt: skip
+        if len(self.ks) < 3 or self.ks[0] != 0 or len(set(self.ks)) != len(self.ks):
+            raise ValueError(f"ks must be distinct, start with 0 (the main model) and hold >= 2 "
+                             f"variants, got {self.ks}")  # fmt: skip
         bad = [k for k in self.ks if k is not None and not 0 <= k <= n_layers]
         if bad:
             raise ValueError(f"ks {bad} outside 0..{n_layers} (the model's layers; None = all)")

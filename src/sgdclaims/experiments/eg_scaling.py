@@ -247,23 +247,26 @@ def _match(result: Result) -> dict[str, Value]:
     cfg, frame = result.config, result.frame("match")
     n0, n1, k0 = cfg.match_n, cfg.match_n * cfg.match_n_factor, min(cfg.match_ks)
     base, big = _deviations(frame, n0), _deviations(frame, n1)
-    per_k, wrong = base.groupby("k").mean(), _deviations(frame, n0, k_ode=k0).drop(k0)
-    ratio = big.groupby("seed").mean() / base.groupby("seed").mean()
-    means = {f"mean at N={n0}": base.mean(), f"mean at N={n1}": big.mean()}
+    nan = {"skipna": False}  # a diverged run (NaN deviation) fails; never dropped
+    per_k, wrong = base.groupby("k").mean(**nan), _deviations(frame, n0, k_ode=k0).drop(k0)
+    ratio = big.groupby("seed").mean(**nan) / base.groupby("seed").mean(**nan)
+    means = {f"mean at N={n0}": base.mean(**nan), f"mean at N={n1}": big.mean(**nan)}
     return {
         "ode_matches_sgd": Value(
-            per_k.max(), base.groupby("seed").max(), f"N={n0}: the worst K of the mean over "
-            "seeds; per seed: its worst K", {f"K={k}": v for k, v in per_k.items()},
+            per_k.max(**nan), base.groupby("seed").max(**nan),
+            f"N={n0}: the worst K of the mean over seeds; per seed: its worst K",
+            {f"K={k}": v for k, v in per_k.items()},
         ),
         "ode_matches_sgd_control": seed_mean(
             wrong, f"N={n0}: SGD of K={max(cfg.match_ks)} against the ODE of K={k0} started from "
             "the same seed (curves of another network)",
         ),
-        "ode_matches_sgd_4n": Value(big.mean() / base.mean(), ratio, "mean deviation at "
+        "ode_matches_sgd_4n": Value(big.mean(**nan) / base.mean(**nan), ratio, "mean deviation at "
                                     f"N={n1} over that at N={n0}; per seed", means),
         "ode_matches_sgd_4n_control": Value(
-            _deviations(frame, n1, "eps_ode_ref").mean() / base.mean(), note=f"the same with the "
-            f"N={n1} runs read on the time scale steps/{n0} (not Thm. 1's alpha = steps/N)",
+            _deviations(frame, n1, "eps_ode_ref").mean(**nan) / base.mean(**nan),
+            note=f"the same with the N={n1} runs read on the time scale steps/{n0} (not "
+            "Thm. 1's alpha = steps/N)",
         ),
     }  # fmt: skip
 
@@ -327,19 +330,20 @@ def _scm(result: Result) -> dict[str, Value]:
 def _sgd(result: Result) -> dict[str, Value]:
     cfg, sgd, relu = result.config, result.frame("sgd"), result.frame("relu")
     ls, rho, rhos, rho_perm, means = trend(sgd, "eps_sgd", spearman_or_nan, cfg.sigma**2)
-    _, r2, r2s, r2_perm, relu_means = trend(relu, "eps_sgd", signed_r2, cfg.sigma**2)
-    change = sgd.groupby("L").ode_change.max()
+    relu_ls, r2, r2s, r2_perm, relu_means = trend(relu, "eps_sgd", signed_r2, cfg.sigma**2)
+    change = sgd.groupby("L").ode_change.max(skipna=False)
     return {
         "sgd_grows_with_L": Value(rho, rhos, "Spearman of L and the per-L mean over seeds of the "
                                   "final SGD eps_g/sigma^2; per seed",
                                   {f"L={ell:g}": v for ell, v in zip(ls, means)}),
         "sgd_grows_with_L_control": Value(rho_perm, note=f"the same, {PERMUTED}"),
-        "sgd_ode_change": Value(change.max(), sgd.ode_change, "the ODE from each SGD start at its "
-                                "eta: |change of eps_g over the last half of the SGD run|, the "
-                                "largest; per run", {f"L={ell}": v for ell, v in change.items()}),
+        "sgd_ode_change": Value(change.max(skipna=False), sgd.ode_change, "the ODE from each "
+                                "SGD start at its eta: |change of eps_g over the last half of "
+                                "the SGD run|, the largest; per run",
+                                {f"L={ell}": v for ell, v in change.items()}),
         "relu_grows_with_L": Value(r2, r2s, "R^2 of the line through the per-L means over seeds "
                                    "(eps_g/sigma^2), signed by its slope; per seed",
-                                   {f"L={ell:g}": v for ell, v in zip(ls, relu_means)}),
+                                   {f"L={ell:g}": v for ell, v in zip(relu_ls, relu_means)}),
         "relu_grows_with_L_control": Value(r2_perm, note=f"the same, {PERMUTED}"),
     }  # fmt: skip
 
@@ -356,12 +360,12 @@ def _linear(result: Result) -> dict[str, Value]:
             e=np.abs(frame[column] / frame.eq12 - 1), c=np.abs(frame[column] / at_m - 1)
         )
         out[name] = Value(
-            err.groupby("k").e.mean().max(),
-            err.groupby("seed").e.max(),
+            err.groupby("k").e.mean(skipna=False).max(skipna=False),
+            err.groupby("seed").e.max(skipna=False),
             "max over K of the mean over seeds of |value / eq. 12 - 1|; per seed: its worst K",
         )
         out[f"{name}_control"] = Value(
-            err.groupby("k").c.mean().max(),
+            err.groupby("k").c.mean(skipna=False).max(skipna=False),
             note="the same against eq. 12 with L = 0 for every K (L ignored)",
         )
     return out  # fmt: skip
@@ -375,7 +379,7 @@ def _both(result: Result) -> dict[str, Value]:
     ks, table = per_k(result.frame("both"), "eps_star", cfg.sigma**2)
     scm_ks, scm = per_k(result.frame("ode"), "eps_star", cfg.sigma**2)
     means, counts = k_means(table), np.isfinite(table).sum(axis=0)
-    ratio = (eq15.eps_star / eq15.eq15).groupby(eq15.k).mean()
+    ratio = (eq15.eps_star / eq15.eq15).groupby(eq15.k).mean(skipna=False)
     return {
         "both_layers_decrease": Value(spearman_or_nan(ks, means), [spearman_or_nan(ks, row) for
                                       row in table], "Spearman of K and the per-K mean of "
@@ -385,7 +389,8 @@ def _both(result: Result) -> dict[str, Value]:
                                               "same for the soft committee machine (Fig. 2a)"),
         "both_certified_starts": Value(counts.min(), counts, "certified starts of the K with the "
                                        "fewest; per K"),
-        "eq15_ratio": Value(np.abs(ratio - 1).max(), ratio, f"M=1, eta={cfg.eq15_eta:g}: max "
-                            "over K of |eps_g* / eq. 15 - 1|; per K: eps_g* / eq. 15",
+        "eq15_ratio": Value(np.abs(ratio - 1).max(skipna=False), ratio,
+                            f"M=1, eta={cfg.eq15_eta:g}: max over K of |eps_g* / eq. 15 - 1|; "
+                            "per K: eps_g* / eq. 15",
                             {f"K={k}": v for k, v in ratio.items()}),
     }  # fmt: skip

@@ -33,7 +33,7 @@ from sgdclaims.data.tasks import (
     require_usable_splits,
     stratified_test,
 )
-from sgdclaims.info import Contingency
+from sgdclaims.info import Contingency, performance_correlation
 from sgdclaims.models import MLP, LinearClassifier, PaperCNN, seeded
 from sgdclaims.runner import Result, RunContext, UnitResult, run_units
 from sgdclaims.training import checkpoint_steps, epoch_steps, fit_logistic, predict, train_sgd
@@ -232,10 +232,6 @@ def make_model(cfg: LinearEarlyConfig, shape: tuple[int, ...], seed: int) -> nn.
     return seeded(lambda: MLP(shape, 2, cfg.mlp_hidden), seed)
 
 
-def _mu(preds: torch.Tensor, y: torch.Tensor, other: torch.Tensor) -> np.ndarray:
-    return np.asarray(Contingency.from_labels(preds, y, other).performance_correlation())
-
-
 def curves(preds: torch.Tensor, y: torch.Tensor, fixed: dict[str, torch.Tensor], seed: int):
     """Per checkpoint (rows of preds, (T, n)), in bits: I(F_t;Y); mu_Y(F_t;X) for X = L, the
     control C and the k-NN; I(L;Y|F_t), H(Y|F_t); and for F'_t, F_t's per-class accuracy
@@ -245,14 +241,14 @@ def curves(preds: torch.Tensor, y: torch.Tensor, fixed: dict[str, torch.Tensor],
     return {
         "I_FY": np.asarray(with_l.mutual_information()),
         "mu_L": np.asarray(with_l.performance_correlation()),
-        "mu_control": _mu(preds, y, fixed["control"]),
-        "mu_knn": _mu(preds, y, fixed["knn"]),
+        "mu_control": np.asarray(performance_correlation(preds, y, fixed["control"])),
+        "mu_knn": np.asarray(performance_correlation(preds, y, fixed["knn"])),
         "I_LY_given_F": np.asarray(
             Contingency.from_labels(fixed["L"], y, preds).conditional_mutual_information()
         ),
         "H_Y_given_F": np.asarray(with_l.entropy("y", "f")),
-        "mu_surrogate_L": _mu(surrogate, y, fixed["L"]),
-        "mu_surrogate_control": _mu(surrogate, y, fixed["control"]),
+        "mu_surrogate_L": np.asarray(performance_correlation(surrogate, y, fixed["L"])),
+        "mu_surrogate_control": np.asarray(performance_correlation(surrogate, y, fixed["control"])),
     }
 
 

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
+from sgdclaims.curves import final_value
 from sgdclaims.depth import NEGATIVE_MEAN, divergences, first_negative_step, smooth
 from sgdclaims.experiments.depth_wave import (
     DEEP_RHO,
@@ -189,7 +190,7 @@ def figure_data(result: Result, values: dict[str, Value]) -> dict[str, Any]:
         "depths": [depth_of(lab, n_layers) for lab in labels],
         "d": divergences(steps, labels, acc.mean(0), chance),
         "d_per_seed": [divergences(steps, labels, a, chance) for a in acc],
-        "final_acc": {lab: float(acc[:, i, -1].mean()) for i, lab in enumerate(labels)},
+        "final_acc": dict(zip(labels, final_value(steps, acc).mean(0).tolist())),
         "preact_steps": pre_steps, "preact": mean_pre,
         "t_neg": first_negative_step(pre_steps[after], mean_pre[:, after]).tolist(),
         "t_neg_per_seed": per_seed_t,

@@ -18,12 +18,12 @@ from sgdclaims.report import summary
 from sgdclaims.report.figures import build_tables, draw_figures
 from sgdclaims.report.format import case_label
 from sgdclaims.report.summary import CLAIM_VERDICTS, claim_verdict
-from sgdclaims.spec import Check, ClaimSpec
+from sgdclaims.spec import SCALES, Check, ClaimSpec
 from sgdclaims.verdicts import VERDICTS
 
 __all__ = ["CLAIM_VERDICTS", "ClaimView", "claim_verdict", "claim_views", "page_name"]
 
-SCALE_ORDER = {"fast": 0, "full": 1}
+SCALE_ORDER = {scale: i for i, scale in enumerate(SCALES)}
 
 
 class OfCase:
@@ -207,7 +207,7 @@ class ClaimView:
         """The cases where at least one test ran (was not skipped)."""
         return sorted({e.case for e in self.entries if e.verdict != "skipped"})
 
-    @property
+    @functools.cached_property
     def rows(self) -> list[Row]:
         """Spec checks in spec order, then harness tests of the claim file."""
         named = [c.name for c in self.spec.checks] if self.spec else []
@@ -264,11 +264,6 @@ class ClaimView:
         return [self.cases[c] for c in sorted(self.cases)]
 
     @property
-    def case_verdicts(self) -> dict[tuple[int, str, str], str]:
-        """The verdict of every case of the claim."""
-        return summary.case_verdicts(self.entries)
-
-    @property
     def summary(self) -> str:
         """How many cases ran and were supported, not reproduced, not testable, in words."""
         return summary.cases_sentence(self.entries)
@@ -278,7 +273,7 @@ class ClaimView:
         """The claim's findings by verdict (summary.findings)."""
         return summary.findings(self.entries, self.spec)
 
-    @property
+    @functools.cached_property
     def costs(self) -> list[dict[str, Any]]:
         """The claim's full-scale cost rows (executors/costs.json, `sgdclaims costs`)."""
         return cost_rows(self.id)
