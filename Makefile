@@ -30,8 +30,9 @@ bench: venv ## benchmarks for real (ratios in one run)
 report: venv ## re-render reports/ from reports/results.json
 	$(BIN)/sgdclaims report
 
-lint: venv
+lint: venv ## ruff, the formatter, and the package's layers (tests/test_layers.py)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(PYTEST) -q -p no:cacheprovider tests/test_layers.py
 
 venv: $(STAMP)
 

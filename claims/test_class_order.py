@@ -2,7 +2,7 @@
 consistent order; a ViT learns them in the CNN's order, but sooner and without a warm-up.
 
 `test_spec` checks every statistic, control, precondition and reported value of the spec
-(sgdclaims.report.class_order.SPEC, from shared/CLAIMS.md) on every case; the tests below
+(sgdclaims.claims.class_order.spec.SPEC, from shared/CLAIMS.md) on every case; the tests below
 check what is always true of the recorded curves, whatever the verdicts.
 """
 

@@ -3,7 +3,7 @@ deep to shallow; partly-linear variants diverge from the main model earlier the 
 are linear, and mean preactivations turn negative deep layers first.
 
 `test_spec` checks every statistic, control, precondition and harness check of the spec
-(sgdclaims.report.depth_wave.SPEC, from shared/CLAIMS.md) on every case; the tests below
+(sgdclaims.claims.depth_wave.spec.SPEC, from shared/CLAIMS.md) on every case; the tests below
 check what is always true of the recorded result, whatever the verdicts.
 """
 

@@ -2,7 +2,7 @@
 linearly with L = K - M; the ODEs match SGD; training both layers it falls with K.
 
 `test_spec` checks every statistic, control, harness check and reported value of the spec
-(sgdclaims.report.eg_scaling.SPEC, from shared/CLAIMS.md) on every case; the tests below
+(sgdclaims.claims.eg_scaling.spec.SPEC, from shared/CLAIMS.md) on every case; the tests below
 check what is always true of the result, whatever the verdicts.
 """
 

@@ -4,7 +4,7 @@ features (K = inf) are clearly worse, the loss levels off within long windows, a
 step with large K diverges.
 
 `test_spec` checks every statistic, control and reported value of the spec
-(sgdclaims.report.iterative_linearisation.SPEC, from shared/CLAIMS.md) on every case; the
+(sgdclaims.claims.iterative_linearisation.spec.SPEC, from shared/CLAIMS.md) on every case; the
 tests below check what is always true of the recorded runs, whatever the verdicts.
 """
 

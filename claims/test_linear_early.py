@@ -2,7 +2,7 @@
 explains almost all of a CNN's information on the label, and the CNN keeps it later.
 
 `test_spec` checks every statistic, control, precondition and harness check of the spec
-(sgdclaims.report.linear_early.SPEC, from shared/CLAIMS.md) on every case; the tests below
+(sgdclaims.claims.linear_early.spec.SPEC, from shared/CLAIMS.md) on every case; the tests below
 check what is always true of the recorded curves, whatever the verdicts.
 """
 

@@ -35,17 +35,16 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize(("claim", "dataset"), FULL_CASES)
 def test_full_config_smoke_runs_on_cpu(claim, dataset, tiny_root, tmp_path):
-    experiment = claims.experiment(claim)
-    cfg = experiment.CASES.config("full", dataset).smoke()
+    face = claims.get(claim)
+    cfg = face.cases.config("full", dataset).smoke()
     context = RunContext(data_root=tiny_root, cache_root=tmp_path, progress=False)
-    result = experiment.run(cfg, context)
-    values = experiment.statistics(result)
-    assert set(values) == set(claims.spec(claim).names)
-    module = claims.report(claim)
-    data = module.figure_data(result, values)
-    figures = draw_figures(module, data)
+    result = face.run(cfg, context)
+    values = face.statistics(result)
+    assert set(values) == set(face.spec.names)
+    data = face.figure_data(result, values)
+    figures = draw_figures(face.figures, data)
     assert figures, f"{claim} draws no figure"
     assert not [f["error"] for f in figures if "error" in f]
-    assert not [t["error"] for t in build_tables(module, data) if "error" in t]
-    again = experiment.run(cfg, context)  # read back from the cache, unit by unit
+    assert not [t["error"] for t in build_tables(face.tables, data) if "error" in t]
+    again = face.run(cfg, context)  # read back from the cache, unit by unit
     assert again.reused == len(again.units) and again.cache_key == result.cache_key

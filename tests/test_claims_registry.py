@@ -3,7 +3,6 @@ report and the README read, configs with a reason beside every change."""
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -18,52 +17,34 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "sgdclaims"
 
 
-def _own_files(claim: str) -> set[Path]:
-    return {
-        SRC / "experiments" / f"{claim}.py",
-        SRC / "report" / f"{claim}.py",
-        claims.test_file(claim, ROOT),
-    }
+ROLES = ("__init__", "config", "experiment", "statistics", "spec", "figures")
 
 
 @pytest.mark.parametrize("claim", claims.CLAIMS)
-def test_every_claim_has_its_three_files(claim):
-    for path in _own_files(claim):
+def test_every_claim_is_a_package_split_by_role(claim):
+    for role in ROLES:
+        path = claims.package_dir(claim) / f"{role}.py"
         assert path.is_file(), f"{claim}: missing {path.relative_to(ROOT)}"
+    assert claims.test_file(claim, ROOT).is_file()
     assert isinstance(claims.spec(claim), ClaimSpec)
     assert claims.cases(claim), f"{claim} has no (scale, data set) case"
 
 
-def _strings_and_imports(path: Path) -> tuple[set[str], set[str]]:
-    """String constants and imported module names of a Python file."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
-    imports = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            imports.add(node.module)
-            imports.update(f"{node.module}.{a.name}" for a in node.names)
-        elif isinstance(node, ast.Import):
-            imports.update(a.name for a in node.names)
-    return {s for s in strings if isinstance(s, str)}, imports
+def test_the_template_is_a_package_split_by_role():
+    from sgdclaims.scaffold import CLAIM_TEST, TEMPLATE
+
+    for role in (*ROLES, CLAIM_TEST.removesuffix(".py")):
+        assert (TEMPLATE / f"{role}.py").is_file(), f"the template lacks {role}.py"
 
 
-def test_no_other_module_names_a_claim_id():
-    """Only the registry lists claim ids; a claim's own three files may import each other,
-    no other module of the package or of claims/ names an id or imports a claim's files."""
-    files = [*SRC.rglob("*.py"), *(ROOT / "claims").glob("*.py")]
-    offenders = []
-    for path in files:
-        if path == SRC / "claims.py":
-            continue
-        strings, imports = _strings_and_imports(path)
-        for claim in claims.CLAIMS:
-            if path in _own_files(claim):
-                continue
-            modules = {f"sgdclaims.experiments.{claim}", f"sgdclaims.report.{claim}"}
-            if claim in strings or imports & modules:
-                offenders.append(f"{path.relative_to(ROOT)} names {claim}")
-    assert not offenders, offenders
+def test_new_claim_refuses_bad_and_taken_ids(tmp_path):
+    from sgdclaims.scaffold import new_claim
+
+    for bad in ("Bad-Id", "_private", "1st"):
+        with pytest.raises(ValueError, match="lower-case identifier"):
+            new_claim(bad, SRC, tmp_path)
+    with pytest.raises(ValueError, match="already registered"):
+        new_claim(claims.CLAIMS[0], SRC, tmp_path)
 
 
 def test_unknown_claim_names_the_known_ones():
@@ -77,12 +58,12 @@ def test_unknown_check_and_dataset_name_the_known_ones(claim):
     with pytest.raises(ValueError, match="unknown check 'nope'; known: "):
         spec.check("nope")
     with pytest.raises(ValueError, match="unknown data set 'nope' at fast scale; known: "):
-        claims.experiment(claim).CASES.config("fast", "nope")
+        claims.get(claim).cases.config("fast", "nope")
 
 
 @pytest.mark.parametrize("claim", claims.CLAIMS)
 def test_configs_of_every_case_build_and_explain_their_changes(claim):
-    table = claims.experiment(claim).CASES
+    table = claims.get(claim).cases
     for scale, dataset in claims.cases(claim):
         cfg = table.config(scale, dataset)
         assert isinstance(cfg, Config)
@@ -100,7 +81,7 @@ def test_spec_covers_fast_and_full_with_a_control_per_statistic(claim):
     for scale, dataset in claims.cases(claim):
         assert spec.checks_for(scale, dataset), f"{claim}: no check applies to {scale}/{dataset}"
     for miss in spec.not_reproduced:
-        datasets = claims.experiment(claim).CASES.datasets(miss.scale)
+        datasets = claims.get(claim).cases.datasets(miss.scale)
         assert miss.dataset == "*" or miss.dataset in datasets, f"{claim}: stale {miss}"
 
 

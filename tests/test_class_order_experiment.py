@@ -16,8 +16,12 @@ from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 from sgdclaims import curves, info, ranking
+from sgdclaims.claims.class_order.config import CASES, MODELS, SHAPES
+from sgdclaims.claims.class_order.experiment import check_data, make_model, run
+from sgdclaims.claims.class_order.readers import RELABELLINGS, STREAMS
+from sgdclaims.claims.class_order.spec import SPEC
+from sgdclaims.claims.class_order.statistics import paper_order_met
 from sgdclaims.data import Dataset
-from sgdclaims.experiments import class_order as co
 from sgdclaims.info import Contingency
 
 # --- configs and bad input -----------------------------------------------------------------
@@ -25,11 +29,11 @@ from sgdclaims.info import Contingency
 
 @pytest.mark.parametrize("scale", ["fast", "full"])
 def test_configs_are_valid_and_changes_are_explained(scale):
-    for dataset in co.CASES.datasets(scale):
-        cfg = co.CASES.config(scale, dataset)
+    for dataset in CASES.datasets(scale):
+        cfg = CASES.config(scale, dataset)
         assert cfg.dataset == dataset and cfg.batch_size == 64
         assert len(cfg.seeds) >= (5 if scale == "full" else 3)
-        for change in co.CASES.changes(scale, dataset):
+        for change in CASES.changes(scale, dataset):
             assert change.why, f"{scale}/{dataset}: {change.field} has no reason"
         if scale == "full":
             assert (cfg.lr, cfg.linear_lr, cfg.require_full) == (1e-3, 1e-2, True)
@@ -37,7 +41,7 @@ def test_configs_are_valid_and_changes_are_explained(scale):
 
 
 def test_fast_lr_states_the_cnn_warm_up():
-    why = {c.field: c.why for c in co.CASES.changes("fast", "mnist")}["lr"]
+    why = {c.field: c.why for c in CASES.changes("fast", "mnist")}["lr"]
     assert "warm-up" in why and "steps" in why
 
 
@@ -62,18 +66,18 @@ def test_fast_lr_states_the_cnn_warm_up():
 )
 def test_bad_config_names_the_field(changes, field):
     with pytest.raises(ValueError, match=field):
-        co.CASES.config("full", "mnist").replace(**changes)
+        CASES.config("full", "mnist").replace(**changes)
 
 
 def test_patch_size_is_checked_against_each_data_set():
-    co.CASES.config("full", "cifar10").replace(vit_patch_size=8)
+    CASES.config("full", "cifar10").replace(vit_patch_size=8)
     with pytest.raises(ValueError, match="vit_patch_size 8 does not divide the 28x28"):
-        co.CASES.config("full", "mnist").replace(vit_patch_size=8)
+        CASES.config("full", "mnist").replace(vit_patch_size=8)
 
 
 def test_unknown_model_name_is_refused_by_the_factory():
     with pytest.raises(ValueError, match="model"):
-        co.make_model(co.CASES.config("full", "mnist"), "mlp", (1, 28, 28), 0)
+        make_model(CASES.config("full", "mnist"), "mlp", (1, 28, 28), 0)
 
 
 def _dataset(shape: tuple[int, ...], n: int = 400, classes: int = 10) -> Dataset:
@@ -82,31 +86,38 @@ def _dataset(shape: tuple[int, ...], n: int = 400, classes: int = 10) -> Dataset
     x = torch.rand(n, *shape)
     y = torch.arange(n) % classes
     info = DatasetInfo(
-        "made", "made-up test tensors", "test", False, True, n, n, shape,
-        tuple(str(c) for c in range(classes)),
-    )  # fmt: skip
+        name="made",
+        display="made-up test tensors",
+        source="test",
+        subset=False,
+        synthetic=True,
+        n_train=n,
+        n_test=n,
+        shape=shape,
+        classes=tuple(str(c) for c in range(classes)),
+    )
     return Dataset(x, y, x.clone(), y.clone(), info)
 
 
 def test_data_with_other_channels_than_the_models_fail_before_training():
-    cfg = co.CASES.config("full", "mnist")
-    co.check_data(cfg, _dataset((1, 28, 28)))
+    cfg = CASES.config("full", "mnist")
+    check_data(cfg, _dataset((1, 28, 28)))
     with pytest.raises(ValueError, match="3 channels; the models for mnist take 1"):
-        co.check_data(cfg, _dataset((3, 28, 28)))
+        check_data(cfg, _dataset((3, 28, 28)))
     with pytest.raises(ValueError, match="1 channels; the models for cifar10 take 3"):
-        co.check_data(co.CASES.config("full", "cifar10"), _dataset((1, 32, 32)))
+        check_data(CASES.config("full", "cifar10"), _dataset((1, 32, 32)))
     with pytest.raises(ValueError, match="classes"):
-        co.check_data(cfg, _dataset((1, 28, 28), classes=5))
+        check_data(cfg, _dataset((1, 28, 28), classes=5))
     with pytest.raises(ValueError, match="test examples"):
-        co.check_data(cfg, _dataset((1, 28, 28), n=100))
+        check_data(cfg, _dataset((1, 28, 28), n=100))
 
 
 def test_the_three_models_fit_mnist_and_cifar_shapes():
     for dataset in ("mnist", "cifar10"):
-        cfg = co.CASES.config("full", dataset)
-        shape = co.SHAPES[dataset]
-        for name in co.MODELS:
-            out = co.make_model(cfg, name, shape, 0)(torch.zeros(2, *shape))
+        cfg = CASES.config("full", dataset)
+        shape = SHAPES[dataset]
+        for name in MODELS:
+            out = make_model(cfg, name, shape, 0)(torch.zeros(2, *shape))
             assert out.shape == (2, 10)
 
 
@@ -253,10 +264,10 @@ def test_learning_times_normalise_by_the_mean_over_the_last_5_percent():
 
 def test_paper_order_needs_0_and_1_first_and_5_and_8_last():
     order = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 9, 9.5])  # tau by class: 5 is 6th -> not met
-    assert co.paper_order_met(order) == 0
+    assert paper_order_met(order) == 0
     met = np.array([1.0, 0, 4, 3, 5, 9, 6, 2, 8, 7])
-    assert co.paper_order_met(met) == 1
-    assert co.paper_order_met(np.stack([met, order])).tolist() == [1, 0]
+    assert paper_order_met(met) == 1
+    assert paper_order_met(np.stack([met, order])).tolist() == [1, 0]
 
 
 def test_spearman_permutation_p_is_small_for_identical_orders_only():
@@ -300,8 +311,10 @@ def test_missing_full_data_raises_dataset_missing(tmp_path):
     from sgdclaims.runner import RunContext
 
     with pytest.raises(DatasetMissing):
-        co.run(co.CASES.config("full", "cifar10"), RunContext(data_root=tmp_path,
-               cache_root=tmp_path, progress=False))  # fmt: skip
+        run(
+            CASES.config("full", "cifar10"),
+            RunContext(data_root=tmp_path, cache_root=tmp_path, progress=False),
+        )
 
 
 # --- curve readers (sgdclaims.curves additions used by the statistics) -------------------------
@@ -323,8 +336,14 @@ def test_first_reaching_is_inf_for_a_curve_that_never_gets_there():
 
 
 def test_unit_cube_orders_units_steps_and_classes():
-    frame = pd.DataFrame({"unit": [1, 1, 0, 0] * 2, "step": [5, 0, 5, 0] * 2,
-                          "class": [0] * 4 + [1] * 4, "v": np.arange(8.0)})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "unit": [1, 1, 0, 0] * 2,
+            "step": [5, 0, 5, 0] * 2,
+            "class": [0] * 4 + [1] * 4,
+            "v": np.arange(8.0),
+        }
+    )
     steps, cube = curves.unit_cube(frame, [0, 1], "v", by="class")
     assert steps.tolist() == [0, 5]
     assert cube[:, :, 0].tolist() == [[3, 2], [1, 0]] and cube[:, :, 1].tolist() == [[7, 6], [5, 4]]
@@ -339,3 +358,17 @@ def test_relabellings_are_independent_permutations_of_each_row():
     assert np.all(np.sort(many, axis=-1) == values)
     assert len({tuple(r[0]) for r in many}) > 1
     assert np.median(ranking.concordance(many)) < 0.5
+
+
+def test_relabelling_streams_keep_their_seeds():
+    """The CNN's relabellings are drawn from control_seed itself, the ViT's from the next
+    seed: the numbers of the relabelling controls depend on these offsets."""
+    assert STREAMS.seed("relabel cnn", 7) == 7
+    assert STREAMS.seed("relabel vit", 7) == 8
+
+
+def test_spec_states_the_number_of_relabellings():
+    """The spec's texts name the relabelling count (spec.py imports no claim module)."""
+    texts = [c.control.measures for c in SPEC.checks if c.control is not None]
+    stated = [t for t in texts if "relabellings" in t and "median of 50" not in t]
+    assert stated and all(f"{RELABELLINGS}" in t for t in stated)

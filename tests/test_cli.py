@@ -55,7 +55,7 @@ def test_console_script_usage_error():
 
 def test_readme_prints_and_writes_the_claims_and_cost_tables(capsys, tmp_path):
     from sgdclaims.claims import readme_table
-    from sgdclaims.executors.costs import readme_block
+    from sgdclaims.costtable import readme_block
 
     assert main(["readme"]) == 0
     assert capsys.readouterr().out.strip() == f"{readme_table()}\n\n{readme_block()}".strip()
@@ -134,7 +134,7 @@ def linear_early_project(dest: Path) -> Path:
     src = dest / "src"
     shutil.copytree(ROOT / "src" / "sgdclaims", src / "sgdclaims",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    registry = src / "sgdclaims" / "claims.py"
+    registry = src / "sgdclaims" / "claims" / "__init__.py"
     text = registry.read_text()
     start = text.index("CLAIMS: tuple[str, ...] = (")
     end = text.index(")\n", start) + 2
@@ -182,14 +182,15 @@ def test_submitit_local_run_fills_the_cache_and_pytest_reads_it(tmp_path):
 
 
 def test_cost_table_counts_units_and_steps_and_times_a_smoke_run(capsys, tmp_path):
-    from sgdclaims.executors.costs import cost_rows, load_costs, markdown_table, measure_all
+    from sgdclaims.costtable import cost_rows, load_costs, markdown_table
+    from sgdclaims.executors.costs import measure_all
 
     path = tmp_path / "costs.json"
     rows, errors = measure_all(["linear_early"], path=path, log=lambda m: None)
     assert errors == []
     from sgdclaims import claims
 
-    assert [r.dataset for r in rows] == claims.experiment("linear_early").CASES.datasets("full")
+    assert [r.dataset for r in rows] == claims.get("linear_early").cases.datasets("full")
     mnist = rows[0]
     assert mnist.units == 10 and mnist.steps_per_unit == 50 * (60_000 // 64)
     assert mnist.s_per_step > 0 and mnist.gpu_hours < mnist.cpu_hours

@@ -12,8 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tiny_data import write_idx_split
 
-from sgdclaims.data.registry import Dataset, DatasetInfo
-from sgdclaims.data.synthetic_variants import load_variant, polarity_flips
+from sgdclaims.claims.depth_wave.config import CASES
+from sgdclaims.claims.depth_wave.experiment import load_task
+from sgdclaims.data import load
+from sgdclaims.data.dataset import Dataset, DatasetInfo
+from sgdclaims.data.synthetic_variants import polarity_flips
 from sgdclaims.data.tasks import stratified_indices
 from sgdclaims.depth import (
     MemberSchedule,
@@ -28,7 +31,6 @@ from sgdclaims.depth import (
     smooth,
     train_members,
 )
-from sgdclaims.experiments import depth_wave as dw
 from sgdclaims.models.basenet import BaseNet, narrow_layers, partly_linear_mask
 
 STEPS = np.arange(0, 1000, 50)
@@ -183,15 +185,15 @@ def test_polarity_flips_invert_about_half_and_keep_labels():
     assert bool((flipped | kept).all()) and 150 < int(flipped.sum()) < 250
     assert out.info.synthetic and "synthetic" in out.info.display
     assert torch.equal(out.y_train, ds.y_train)
-    with pytest.raises(ValueError, match="unknown synthetic variant"):
-        load_variant("nope")
+    with pytest.raises(ValueError, match="unknown data set 'nope'"):
+        load("nope")
 
 
 def test_fast_config_is_the_claims_fast_scale():
-    cfg = dw.CASES.config("fast", "fashion_mnist_polarity")
+    cfg = CASES.config("fast", "fashion_mnist_polarity")
     assert cfg.ks == (0, 2, 4, 6, 8, None) and len(cfg.seeds) >= 3
     assert len(cfg.layer_specs()) == 10
-    assert dw.CASES.datasets("full") == ["cifar10", "imagenet", "fashion_mnist"]
+    assert CASES.datasets("full") == ["cifar10", "imagenet", "fashion_mnist"]
 
 
 @pytest.mark.parametrize(
@@ -212,16 +214,16 @@ def test_fast_config_is_the_claims_fast_scale():
 )
 def test_bad_config_is_refused(changes, message):
     with pytest.raises(ValueError, match=message):
-        dw.CASES.config("fast", "fashion_mnist_polarity").replace(**changes)
+        CASES.config("fast", "fashion_mnist_polarity").replace(**changes)
 
 
 def test_imagenet_side_the_stem_cannot_take_is_refused():
     with pytest.raises(ValueError, match=r"image_side 16 is too small .* \(needs >= 32\)"):
-        dw.CASES.config("full", "imagenet").replace(image_side=16)
+        CASES.config("full", "imagenet").replace(image_side=16)
 
 
 def test_a_data_set_with_one_class_is_refused(tmp_path):
     write_idx_split(tmp_path / "FashionMNIST" / "raw", 40, 20, classes=1)
-    cfg = dw.CASES.config("full", "fashion_mnist").smoke()
+    cfg = CASES.config("full", "fashion_mnist").smoke()
     with pytest.raises(ValueError, match=r"has 1 class\(es\) in its training split"):
-        dw.load_task(cfg, tmp_path)
+        load_task(cfg, tmp_path)

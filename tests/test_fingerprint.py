@@ -1,8 +1,11 @@
-"""Cache keys fingerprint the code that computes a result: editing an experiment module, or a
-module it imports, gives new keys; editing the report (which only draws) does not."""
+"""Cache keys fingerprint the computing code only: a claim's config and experiment modules and
+the library modules they import, normalised (no docstrings, comments or override reasons).
+Editing statistics, spec, figures, a docstring, a comment or a reason keeps every key;
+editing experiment logic or a training function gives new keys."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -11,56 +14,100 @@ from pathlib import Path
 import pytest
 
 from sgdclaims import claims
-from sgdclaims.fingerprint import fingerprint, modules
+from sgdclaims.fingerprint import fingerprint, modules, normalised
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "sgdclaims"
 CLAIM = claims.CLAIMS[0]
-KEY = (
-    "from sgdclaims import claims; "
-    f"c = claims.experiment({CLAIM!r}); "
-    "print(c.CASES.config(*claims.cases({CLAIM!r})[0]).cache_key())"
-)
 
 
 @pytest.mark.parametrize("claim", claims.CLAIMS)
-def test_fingerprint_covers_imports_but_not_the_report(claim):
-    found = modules(f"sgdclaims.experiments.{claim}")
-    assert f"sgdclaims.experiments.{claim}" in found
+def test_fingerprint_covers_config_experiment_and_library_only(claim):
+    config_module = type(claims.get(claim).cases.config(*claims.cases(claim)[0])).__module__
+    found = modules(config_module)
+    package = f"sgdclaims.claims.{claim}"
+    assert {f"{package}.config", f"{package}.experiment"} <= set(found)
     assert "sgdclaims.config" in found and "sgdclaims.runner" in found
+    for role in ("statistics", "spec", "figures"):
+        assert f"{package}.{role}" not in found, f"{role} must not enter the cache key"
+    assert package not in found and "sgdclaims.claims" not in found, "the faces name the rest"
     assert not [m for m in found if m.startswith("sgdclaims.report")]
-    assert fingerprint(f"sgdclaims.experiments.{claim}") == fingerprint(
-        f"sgdclaims.experiments.{claim}"
-    )
+    assert fingerprint(config_module) == fingerprint(config_module)
 
 
 def test_transitive_imports_are_followed():
-    found = modules(f"sgdclaims.experiments.{CLAIM}")
+    found = modules(f"sgdclaims.claims.{CLAIM}.config")
     assert "sgdclaims.fingerprint" in found  # config -> fingerprint: two steps away
-    assert "sgdclaims.curves" in found  # training -> curves
+    assert "sgdclaims.curves" in found  # experiment -> training -> curves
 
 
-def _key(src: Path) -> str:
+def test_normalised_code_ignores_docstrings_comments_and_reasons():
+    code = '''"""Module doc."""
+def f(x):
+    """Doc."""
+    return x + 1  # a comment
+CASES = {"a": Set(3, "the reason"), "b": Set(value=4, why="another")}
+'''
+    same = [
+        code.replace("Module doc.", "Another module doc."),
+        code.replace('"""Doc."""', '"""A longer doc\n    over two lines."""'),
+        code.replace("# a comment", "# another comment\n    # and one more"),
+        code.replace("the reason", "a better reason"),
+        code.replace('why="another"', 'why="changed"'),
+    ]
+    assert all(normalised(c) == normalised(code) for c in same)
+    different = [
+        code.replace("x + 1", "x + 2"),
+        code.replace("Set(3,", "Set(5,"),
+        code.replace("value=4", "value=6"),
+        code + "g = 1\n",
+    ]
+    assert all(normalised(c) != normalised(code) for c in different)
+
+
+EDITS = [
+    # (file under the package, text appended, whether the key must change)
+    (f"claims/{CLAIM}/statistics.py", "\nSOMETHING_NEW = 1\n", False),
+    (f"claims/{CLAIM}/spec.py", "\nSOMETHING_NEW = 1\n", False),
+    (f"claims/{CLAIM}/figures.py", "\nSOMETHING_NEW = 1\n", False),
+    (f"claims/{CLAIM}/__init__.py", "\nSOMETHING_NEW = 1\n", False),
+    (f"claims/{CLAIM}/experiment.py", "\n# a comment\n", False),
+    (f"claims/{CLAIM}/experiment.py", '\ndef later():\n    """A doc."""\n', True),
+    (f"claims/{CLAIM}/config.py", "\nSOMETHING_NEW = 1\n", True),
+    ("training.py", "\nSOMETHING_NEW = 1\n", True),
+    ("report/figures.py", "\nSOMETHING_NEW = 1\n", False),
+]
+DRIVER = """
+import json, sys
+from pathlib import Path
+from sgdclaims import claims
+from sgdclaims.fingerprint import fingerprint
+package = Path(sys.argv[1]) / "sgdclaims"
+claim = sys.argv[2]
+edits = json.loads(sys.argv[3])
+config = claims.get(claim).cases.config(*claims.cases(claim)[0])
+keys = [config.cache_key()]
+for name, text, _ in edits:
+    path = package / name
+    before = path.read_text()
+    path.write_text(before + text)
+    fingerprint.cache_clear()
+    keys.append(config.cache_key())
+    path.write_text(before)
+print(json.dumps(keys))
+"""
+
+
+@pytest.mark.slow
+def test_only_computing_edits_change_cache_keys(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(SRC, src / "sgdclaims", ignore=shutil.ignore_patterns("__pycache__"))
     out = subprocess.run(
-        [sys.executable, "-c", KEY.replace("{CLAIM!r}", repr(CLAIM))],
+        [sys.executable, "-c", DRIVER, str(src), CLAIM, json.dumps(EDITS)],
         capture_output=True,
         text=True,
         env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
         check=True,
     )
-    return out.stdout.strip()
-
-
-@pytest.mark.slow
-def test_editing_code_changes_cache_keys(tmp_path):
-    src = tmp_path / "src"
-    shutil.copytree(SRC, src / "sgdclaims", ignore=shutil.ignore_patterns("__pycache__"))
-    package = src / "sgdclaims"
-    keys = [_key(src)]
-    for edited, changes in (
-        (package / "experiments" / f"{CLAIM}.py", True),
-        (package / "training.py", True),
-        (package / "report" / f"{CLAIM}.py", False),
-    ):
-        edited.write_text(edited.read_text() + "\n# an edit\n")
-        keys.append(_key(src))
-        assert (keys[-1] != keys[-2]) == changes, f"editing {edited.name}: keys {keys[-2:]}"
+    base, *keys = json.loads(out.stdout)
+    for (name, text, changes), key in zip(EDITS, keys, strict=True):
+        assert (key != base) == changes, f"appending {text!r} to {name}: {base} -> {key}"

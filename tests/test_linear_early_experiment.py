@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from tiny_data import write_tiny_mnist
 from torch import nn
 
+from sgdclaims.claims.linear_early.config import CASES
+from sgdclaims.claims.linear_early.experiment import load_task
+from sgdclaims.claims.linear_early.statistics import statistics
 from sgdclaims.controls import accuracy_matched, control_predictions, matched_knn
 from sgdclaims.data import Dataset, DatasetInfo
 from sgdclaims.data.tasks import stratified_test
-from sgdclaims.experiments import linear_early as le
 from sgdclaims.info import mutual_information
 from sgdclaims.models import PaperCNN, seeded
 from sgdclaims.runner import UnitResult, combine
@@ -103,10 +105,10 @@ def test_bench_cnn_sgd_step(benchmark, which):
 
 
 def test_fast_configs_explain_the_lr_and_resolve_the_early_phase():
-    for dataset in le.CASES.datasets("fast"):
-        cfg = le.CASES.config("fast", dataset)
+    for dataset in CASES.datasets("fast"):
+        cfg = CASES.config("fast", dataset)
         assert len(cfg.seeds) >= 3
-        changes = {c.field: c for c in le.CASES.changes("fast", dataset)}
+        changes = {c.field: c for c in CASES.changes("fast", dataset)}
         assert "lr" in changes and changes["lr"].why
         if dataset != "sinusoid_disc":
             assert "warm-up" in changes["lr"].why
@@ -114,8 +116,8 @@ def test_fast_configs_explain_the_lr_and_resolve_the_early_phase():
 
 
 def test_full_configs_are_the_papers():
-    for dataset in le.CASES.datasets("full"):
-        cfg = le.CASES.config("full", dataset)
+    for dataset in CASES.datasets("full"):
+        cfg = CASES.config("full", dataset)
         assert (cfg.lr, cfg.batch_size, cfg.require_full, cfg.model) == (1e-3, 64, True, "cnn")
         assert cfg.epochs == (100 if dataset == "cifar10" else 50)
         assert len(cfg.seeds) == 10
@@ -142,12 +144,12 @@ def test_full_configs_are_the_papers():
 )
 def test_bad_config_names_the_field(changes, field):
     with pytest.raises(ValueError, match=field):
-        le.CASES.config("fast", "mnist").replace(**changes)
+        CASES.config("fast", "mnist").replace(**changes)
 
 
 def test_a_group_naming_a_class_the_data_set_lacks_fails_before_training(tmp_path):
     write_tiny_mnist(tmp_path, n_train=300, n_test=300)
-    cfg = le.CASES.config("full", "mnist").smoke()
+    cfg = CASES.config("full", "mnist").smoke()
     with pytest.raises(ValueError, match=r"groups name classes \[10\] outside 0..9"):
         cfg.replace(groups=((0, 1), (5, 10)))
 
@@ -155,13 +157,13 @@ def test_a_group_naming_a_class_the_data_set_lacks_fails_before_training(tmp_pat
 def test_too_few_test_images_fail_before_training(tmp_path):
     write_tiny_mnist(tmp_path, n_train=300, n_test=60)
     with pytest.raises(ValueError, match="fewer than the 100"):
-        le.load_task(le.CASES.config("full", "mnist").smoke(), tmp_path)
+        load_task(CASES.config("full", "mnist").smoke(), tmp_path)
 
 
 def test_a_side_missing_from_the_data_fails_before_training(tmp_path):
     write_tiny_mnist(tmp_path, n_train=300, n_test=300, classes=5)
     with pytest.raises(ValueError, match="empty"):
-        le.load_task(le.CASES.config("full", "mnist").smoke(), tmp_path)
+        load_task(CASES.config("full", "mnist").smoke(), tmp_path)
 
 
 # --- controls, the k-NN and the stratified test subset ----------------------------------------
@@ -233,7 +235,7 @@ def _pad(curve, length: int = 41) -> np.ndarray:
 def _fake_result(i_fy, mu, i_ly: float = 0.5, acc=None):
     """A Result with given per-seed curves (rows: seeds; continued at their last value to 41
     checkpoints) for the statistic functions; every control column is zero."""
-    cfg = le.CASES.config("fast", "mnist").replace(seeds=tuple(range(len(i_fy))))
+    cfg = CASES.config("fast", "mnist").replace(seeds=tuple(range(len(i_fy))))
     units = {}
     for seed, (a, b) in enumerate(zip(i_fy, mu)):
         a, b = _pad(a), _pad(b)
@@ -255,14 +257,14 @@ def test_early_explained_is_per_seed_on_its_own_window():
     # window 0.1-0.4 bits; seed 1 leaves the warm-up later than seed 0
     res = _fake_result([[0, 0.2, 0.3, 0.6, 0.6, 0.6], [0, 0, 0.2, 0.35, 0.6, 0.6]],
                        [[0, 0.1, 0.3, 0.5, 0.5, 0.5], [0, 0, 0.2, 0.35, 0.5, 0.5]])  # fmt: skip
-    values = le.statistics(res)
+    values = statistics(res)
     assert values["early_explained"].per_seed == pytest.approx((0.5, 1.0))
     assert values["window_points"].per_seed == (2, 2)
     assert values["control_gap"].per_seed == pytest.approx((0.5, 1.0))
 
 
 def test_an_empty_window_is_nan_and_counts_zero_points():
-    values = le.statistics(_fake_result([[0, 0.45, 0.6, 0.6, 0.6]], [[0, 0.45, 0.5, 0.5, 0.5]]))
+    values = statistics(_fake_result([[0, 0.45, 0.6, 0.6, 0.6]], [[0, 0.45, 0.5, 0.5, 0.5]]))
     assert math.isnan(values["early_explained"].value)
     assert values["window_points"].value == 0
 
@@ -273,7 +275,7 @@ def test_final_statistics_use_the_last_5_percent():
     i_fy = np.where(t >= 38, 0.8, 0.6)
     mu = np.where(t >= 38, 0.4, np.minimum(t / 10, 0.45))
     acc = [np.where(t >= 38, 0.95, 0.9)]
-    values = le.statistics(_fake_result([i_fy], [mu], i_ly=0.5, acc=acc))
+    values = statistics(_fake_result([i_fy], [mu], i_ly=0.5, acc=acc))
     assert values["outgrows_linear"].value == pytest.approx(0.4)
     assert values["retained"].value == pytest.approx(0.8)
     assert values["retention_drop"].value == pytest.approx(0.1)

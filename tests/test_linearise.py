@@ -12,11 +12,18 @@ from torch import nn
 from torch.nn import functional as F
 
 from sgdclaims import linearise as L
-from sgdclaims.data.registry import Dataset, DatasetInfo
-from sgdclaims.experiments import iterative_linearisation as exp
+from sgdclaims.claims.iterative_linearisation import readout
+from sgdclaims.claims.iterative_linearisation.config import CASES
+from sgdclaims.claims.iterative_linearisation.experiment import load_data
+from sgdclaims.claims.iterative_linearisation.readout import (
+    median_window,
+    upward_closed,
+    window_ratios,
+)
+from sgdclaims.claims.iterative_linearisation.spec import SPEC
+from sgdclaims.data.dataset import Dataset, DatasetInfo
 from sgdclaims.models.lenet import LeNet50
 from sgdclaims.models.seeding import seeded
-from sgdclaims.report import iterative_linearisation as report
 from sgdclaims.training import batch_order
 from sgdclaims.values import Value
 from sgdclaims.verdicts import ClaimMiss, enforce, evaluate
@@ -241,22 +248,22 @@ def test_lenet_shapes_and_errors():
 def test_window_ratios_median_and_nan():
     step = np.concatenate([np.exp(-np.arange(10)) + 2, np.exp(-np.arange(10)) + 1,
                            np.exp(-np.arange(10))])  # fmt: skip
-    ratios = L.window_ratios(step, 10)
+    ratios = window_ratios(step, 10)
     assert len(ratios) == 2 and (ratios < 0.25).all()
-    assert L.median_window(L.window_ratios(np.linspace(3, 0, 30), 10)) == pytest.approx(1.0)
+    assert median_window(window_ratios(np.linspace(3, 0, 30), 10)) == pytest.approx(1.0)
     diverged = step.copy()
     diverged[25:] = np.nan
-    assert math.isnan(L.median_window(L.window_ratios(diverged, 10)))
+    assert math.isnan(median_window(window_ratios(diverged, 10)))
 
 
 def test_upward_closed():
     div = {1.0: [False, False], 10.0: [True, False], math.inf: [True, True]}
-    np.testing.assert_array_equal(L.upward_closed(div), [1.0, 1.0])
+    np.testing.assert_array_equal(upward_closed(div), [1.0, 1.0])
     div[100.0] = [False, True]
-    np.testing.assert_array_equal(L.upward_closed(div), [0.0, 1.0])
+    np.testing.assert_array_equal(upward_closed(div), [0.0, 1.0])
     div[1.0] = [True, True]
-    np.testing.assert_array_equal(L.upward_closed(div), [0.0, 0.0])
-    np.testing.assert_array_equal(L.upward_closed({1.0: [False], 10.0: [False]}), [0.0])
+    np.testing.assert_array_equal(upward_closed(div), [0.0, 0.0])
+    np.testing.assert_array_equal(upward_closed({1.0: [False], 10.0: [False]}), [0.0])
 
 
 def test_a_nan_gap_fails_k_insensitive():
@@ -264,10 +271,10 @@ def test_a_nan_gap_fails_k_insensitive():
     (the old max() dropped a NaN that was not first)."""
     ref = np.array([80.0, 81.0])
     acc = {10.0: np.array([80.2, 81.1]), 100.0: np.array([80.1, math.nan])}
-    value = L.readout.accuracy_gap(acc, (10, 100), ref, "note")
+    value = readout.accuracy_gap(acc, (10, 100), ref, "note")
     assert math.isnan(value.value) and math.isnan(value.per_seed[1])
     values = {"k_insensitive": value, "k_insensitive_control": Value(5.0)}
-    outcome = evaluate(report.SPEC, "k_insensitive", values, dataset="mnist")
+    outcome = evaluate(SPEC, "k_insensitive", values, dataset="mnist")
     with pytest.raises(ClaimMiss):
         enforce(outcome)
 
@@ -275,12 +282,12 @@ def test_a_nan_gap_fails_k_insensitive():
 def test_the_full_config_is_the_papers_step_in_mean_loss_units():
     """Sec. 3 / App. A eq. 5 has no 1/n: eta 1e-5 per example on a summed loss is lr 0.6 on
     MNIST's 60,000 images with the mean loss the code uses (and 6 at eta 1e-4)."""
-    cfg = exp.CASES.config("full", "mnist")
+    cfg = CASES.config("full", "mnist")
     assert cfg.eta == 1e-5 and cfg.unstable_eta == 1e-4
     assert cfg.lr(60_000) == pytest.approx(0.6)
     assert cfg.lr(60_000, cfg.unstable_eta) == pytest.approx(6.0)
-    assert exp.CASES.config("full", "cifar10").lr(50_000) == pytest.approx(0.5)
-    fast = exp.CASES.config("fast", "mnist")
+    assert CASES.config("full", "cifar10").lr(50_000) == pytest.approx(0.5)
+    fast = CASES.config("fast", "mnist")
     assert fast.lr(fast.n_train) == pytest.approx(0.01)
 
 
@@ -293,26 +300,26 @@ def test_the_full_config_is_the_papers_step_in_mean_loss_units():
 )  # fmt: skip
 def test_config_validation_names_the_field(field, value):
     with pytest.raises(ValueError, match=field):
-        exp.CASES.config("fast", "mnist").replace(**{field: value})
+        CASES.config("fast", "mnist").replace(**{field: value})
 
 
 def test_fast_configs_follow_claims_md():
-    for dataset in exp.CASES.datasets("fast"):
-        cfg = exp.CASES.config("fast", dataset)
+    for dataset in CASES.datasets("fast"):
+        cfg = CASES.config("fast", dataset)
         assert cfg.n_train >= 128 and cfg.n_test >= 2000 and len(cfg.seeds) >= 2
         assert cfg.steps >= 1500 and cfg.staircase_period >= 300
         assert cfg.steps >= 3 * cfg.staircase_period
-    assert "fashion_mnist" in exp.CASES.datasets("full")
+    assert "fashion_mnist" in CASES.datasets("full")
 
 
 def test_n_train_beyond_the_data_set_names_both(tmp_path):
     from tiny_data import write_tiny_mnist
 
     write_tiny_mnist(tmp_path, 60, 40)
-    cfg = exp.CASES.config("full", "mnist").replace(n_train=100)
+    cfg = CASES.config("full", "mnist").replace(n_train=100)
     with pytest.raises(ValueError, match="n_train 100 exceeds the 60 training images"):
-        exp.load_data(cfg, tmp_path)
-    data = exp.load_data(cfg.replace(n_train=20, n_test=30, side=16, standardise=True), tmp_path)
+        load_data(cfg, tmp_path)
+    data = load_data(cfg.replace(n_train=20, n_test=30, side=16, standardise=True), tmp_path)
     assert data.x_train.shape == (20, 1, 16, 16) and len(data.x_test) == 30
     assert torch.bincount(data.y_train, minlength=10).tolist() == [2] * 10
     assert abs(float(data.x_train.mean())) < 1e-5

@@ -67,7 +67,13 @@ def test_toy_claim_runs_and_its_page_renders(pytester, monkeypatch, data_root):
     case = stored(project)["cases"]["toy/fast/toyset"]
     assert case["figures"]["scores"] == [0.9, 0.91, 0.92] and case["units"] == ["0", "1", "2"]
     assert case["changes"] == [
-        {"field": "dataset", "value": "toyset", "paper": "bigset", "why": "the synthetic toy set"}
+        {
+            "field": "dataset",
+            "value": "toyset",
+            "paper": "synthetic",
+            "why": "the synthetic toy set",
+        },
+        {"field": "seeds", "value": [0, 1, 2], "paper": list(range(10)), "why": "3 seeds"},
     ]
     page = (project.path / "out" / "toy.html").read_text()
     assert "The toy score is high." in page and "data:image/svg+xml;base64," in page
@@ -109,9 +115,9 @@ def test_registry_xfails_claim_misses_only(pytester, monkeypatch, data_root):
 
 def test_spec_naming_an_unknown_value_is_a_collection_error(pytester, monkeypatch, data_root):
     project = toy(pytester, monkeypatch)
-    report = project.path / "src" / "sgdclaims" / "report" / "toy.py"
-    report.write_text(
-        report.read_text().replace(
+    spec = project.path / "src" / "sgdclaims" / "claims" / "toy" / "spec.py"
+    spec.write_text(
+        spec.read_text().replace(
             'Check("side", "reported", "A reported number."),',
             'Check("side", "reported", "A reported number."),\n'
             '        Check("ghost", "reported", "Nobody computes this."),',
@@ -124,9 +130,9 @@ def test_spec_naming_an_unknown_value_is_a_collection_error(pytester, monkeypatc
 
 def test_a_raising_figure_is_an_error_not_a_stopped_session(pytester, monkeypatch, data_root):
     project = toy(pytester, monkeypatch)
-    report = project.path / "src" / "sgdclaims" / "report" / "toy.py"
-    report.write_text(
-        report.read_text().replace(
+    figures = project.path / "src" / "sgdclaims" / "claims" / "toy" / "figures.py"
+    figures.write_text(
+        figures.read_text().replace(
             '    return {"scores": result.scalars["score"].to_numpy()}',
             '    raise KeyError("no such frame")',
         )

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from sgdclaims import claims
 from sgdclaims.cli import main as cli_main
-from sgdclaims.executors.costs import load_costs
+from sgdclaims.costtable import load_costs
 from sgdclaims.report import store
 from sgdclaims.report.downloads import cell, download_names
-from sgdclaims.report.figures import paper_figure
+from sgdclaims.figure import paper_figure
 from sgdclaims.report.format import fmt_number
 from sgdclaims.report.provenance import collect_provenance
 from sgdclaims.report.render import render_all, render_pages
@@ -55,7 +55,8 @@ def test_store_holds_every_verdict_kind(store_data):
 
 def test_a_declared_miss_that_now_holds_is_failed(store_data):
     entry = store_data["tests"]["claims/test_toy.py::test_spec[fast-toyset-score]"]
-    assert entry["reason"].startswith("[XPASS(strict)]")
+    assert entry["reason"].startswith("declared not reproduced, but score = 0.91")
+    assert "the declaration is stale" in entry["reason"]
     assert entry["verdict"] == "failed"
 
 
@@ -251,7 +252,7 @@ def test_figures_name_the_papers_figure(toy_store):
     missing = [
         f"{claim}: {figure.name}"
         for claim in claims.CLAIMS
-        for figure in claims.report(claim).FIGURES
+        for figure in claims.get(claim).figures
         if not figure.caption.strip() or not paper_figure(figure)
     ]
     assert missing == []

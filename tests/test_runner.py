@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 
 from sgdclaims.cache import MAGIC, CorruptCacheEntry, dump_entry, load_entry
-from sgdclaims.config import Cases, Change, Config, Set, require_positive, require_seeds
+from sgdclaims.config import Cases, Change, Config, Set
 from sgdclaims.runner import RunContext, UnitResult, run_units
+from sgdclaims.validate import require_positive, require_seeds
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,8 +13,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sgdclaims.claims.eg_scaling.config import CASES
 from sgdclaims.config import Cases
-from sgdclaims.experiments.eg_scaling import CASES
 from sgdclaims.teacher_student.activations import activation_fn
 from sgdclaims.teacher_student.asymptote import (
     CERTIFIED,

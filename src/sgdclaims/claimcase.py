@@ -29,6 +29,8 @@ class ClaimCase:
         self._result: Result | None = None
         self._values: dict[str, Value] | None = None
         self._error: BaseException | None = None
+        #: whether the payload went out with a test's report (pytest plugin)
+        self.sent = False
 
     @property
     def key(self) -> str:
@@ -36,12 +38,17 @@ class ClaimCase:
         return f"{self.claim}/{self.scale}/{self.dataset}"
 
     @property
+    def face(self) -> claims.Claim:
+        """The claim's parts (config cases, run, statistics, spec, figures)."""
+        return claims.get(self.claim)
+
+    @property
     def cases(self) -> Cases:
-        return claims.experiment(self.claim).CASES
+        return self.face.cases
 
     @property
     def spec(self) -> ClaimSpec:
-        return claims.spec(self.claim)
+        return self.face.spec
 
     @property
     def config(self) -> Config:
@@ -54,7 +61,7 @@ class ClaimCase:
             raise self._error
         if self._result is None:
             try:
-                self._result = claims.experiment(self.claim).run(self.config, self.context)
+                self._result = self.face.run(self.config, self.context)
             except BaseException as exc:
                 self._error = exc
                 raise
@@ -66,7 +73,7 @@ class ClaimCase:
         if self._values is None:
             result = self.result
             try:
-                self._values = claims.experiment(self.claim).statistics(result)
+                self._values = self.face.statistics(result)
             except BaseException as exc:
                 self._error = exc
                 raise
@@ -81,7 +88,7 @@ class ClaimCase:
         """What the report stores for this case: setup, provenance, values, figure data."""
         result, values = self.result, self.values
         changes = self.cases.changes(self.scale, self.dataset)
-        figure_data = claims.report(self.claim).figure_data(result, values)
+        figure_data = self.face.figure_data(result, values)
         return {
             "claim": self.claim,
             "scale": self.scale,

@@ -77,7 +77,7 @@ def readme_blocks() -> dict[str, tuple[str, str, str]]:
     """The README's generated blocks: name -> (begin marker, end marker, text): the claims
     table from the specs, and the full-tier cost table from executors/costs.json."""
     from sgdclaims.claims import readme_table
-    from sgdclaims.executors.costs import readme_block
+    from sgdclaims.costtable import readme_block
 
     return {
         "claims": ("<!-- claims:begin -->\n", "\n<!-- claims:end -->", readme_table()),
@@ -94,8 +94,10 @@ def _readme(args: argparse.Namespace) -> int:
     text = path.read_text()
     for begin, end, block in blocks.values():
         if begin not in text or end not in text:
-            print(f"error: {path} lacks the markers {begin.strip()} ... {end.strip()}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"error: {path} lacks the markers {begin.strip()} ... {end.strip()}",
+                file=sys.stderr,
+            )
             return 2
         head, rest = text.split(begin, 1)
         _, tail = rest.split(end, 1)
@@ -119,10 +121,16 @@ def _executor(args: argparse.Namespace, cache_root: Path) -> Any:
     return SubmititExecutor(
         folder=(Path(args.log_dir) if args.log_dir else cache_root / "_jobs").resolve(),
         cluster="slurm" if args.executor == "slurm" else "local",
-        partition=args.partition, gpus_per_job=gpus, cpus_per_task=args.cpus_per_task,
-        timeout_min=args.time, mem_gb=args.mem, array=not args.no_array, slurm_extra=extra,
-        poll_s=30.0 if args.executor == "slurm" else 0.5, device=args.device,
-    )  # fmt: skip
+        partition=args.partition,
+        gpus_per_job=gpus,
+        cpus_per_task=args.cpus_per_task,
+        timeout_min=args.time,
+        mem_gb=args.mem,
+        array=not args.no_array,
+        slurm_extra=extra,
+        poll_s=30.0 if args.executor == "slurm" else 0.5,
+        device=args.device,
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -141,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         claims.check_claim(args.claim)
-        cases = claims.experiment(args.claim).CASES
+        cases = claims.get(args.claim).cases
         datasets = args.dataset or cases.datasets(args.scale)
         for dataset in datasets:
             cases.config(args.scale, dataset)
@@ -163,9 +171,11 @@ def _run(args: argparse.Namespace) -> int:
     context = RunContext(
         data_root=resolve_data_root(args.data_root),
         device="cpu" if args.executor != "local" else args.device,  # jobs: their own device
-        cache_root=cache_root, use_cache=not args.no_cache, progress=not args.quiet,
+        cache_root=cache_root,
+        use_cache=not args.no_cache,
+        progress=not args.quiet,
         executor=executor,
-    )  # fmt: skip
+    )
     done = run_claim(args.claim, args.scale, datasets, context)
     if done.entries:
         checks = {c.name: c for c in claims.spec(args.claim).checks}
@@ -179,10 +189,11 @@ def _run(args: argparse.Namespace) -> int:
 def _add_run(sub: argparse._SubParsersAction) -> None:
     """The `run` subcommand's options."""
     run = sub.add_parser(
-        "run", help="compute a claim (locally or on a cluster) and show its verdicts",
+        "run",
+        help="compute a claim (locally or on a cluster) and show its verdicts",
         description="Compute a claim's units through an executor, then print its statistics "
         "and verdicts and record them in the results store that `pytest claims` writes.",
-    )  # fmt: skip
+    )
     run.add_argument("claim", help="claim id (`sgdclaims readme` lists them)")
     run.add_argument("--scale", choices=("fast", "full"), default="fast")
     run.add_argument("--dataset", action="append", help="data set(s) (default: every one)")
@@ -223,10 +234,26 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.set_defaults(func=_run)
 
 
+def _new_claim(args: argparse.Namespace) -> int:
+    """`sgdclaims new-claim ID`: a claim package from the template, its test, its registry line."""
+    import sgdclaims
+    from sgdclaims.scaffold import new_claim
+
+    try:
+        written = new_claim(args.claim, Path(sgdclaims.__file__).parent, Path(args.tests))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(f"wrote {path}" for path in written))
+    print("next: docs/new_claim.md (what to fill in, what enters the cache key, how to run it)")
+    return 0
+
+
 def _costs(args: argparse.Namespace) -> int:
     """`sgdclaims costs`: (measure and) print the full-tier cost table."""
+    from sgdclaims.costtable import load_costs, markdown_table
     from sgdclaims.data.registry import resolve_data_root
-    from sgdclaims.executors.costs import load_costs, markdown_table, measure_all
+    from sgdclaims.executors.costs import measure_all
     from sgdclaims.executors.devices import cuda_missing
 
     if args.device == "cuda" and (message := cuda_missing("--device cuda")):
@@ -292,6 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     readme.add_argument("--write", action="store_true", help="rewrite it in README.md")
     readme.add_argument("--path", default="README.md")
     readme.set_defaults(func=_readme)
+    new = sub.add_parser(
+        "new-claim",
+        help="start a claim from the template (docs/new_claim.md)",
+        description="Copy the claim template as sgdclaims/claims/ID, write claims/test_ID.py "
+        "and add ID to the registry.",
+    )
+    new.add_argument("claim", help="the new claim's id, a lower-case identifier")
+    new.add_argument("--tests", default="claims", help="the claim tests' folder (default: claims)")
+    new.set_defaults(func=_new_claim)
     return parser
 
 

@@ -1,12 +1,15 @@
-"""Depth-wave machinery of Pinson et al. (Sec. 2-3, App. A): training the members of a
-grouped model (sgdclaims.models.basenet) side by side, and reading their curves.
+"""Partly-linear variants trained side by side (Pinson et al., Sec. 2-3, App. A): the members
+of a grouped model (sgdclaims.models.basenet) on the same batches, and the curves they leave.
 
 - `train_members`: every member on the same batches (SGD with momentum, a learning rate per
   member decayed 10x when that member's validation loss plateaus), recording at checkpoints
   test predictions and accuracy (one `CheckpointRecorder` per member), the validation loss,
-  the learning rate and each layer's mean preactivation on fixed test samples;
-- `smooth`, `divergence_step` (d(k)), `first_negative_step` (t_neg(l)) and
-  `deep_first_correlation` (CLAIMS.md, depth_wave).
+  the learning rate and each layer's mean preactivation on fixed test samples (forward
+  pre-hooks on the activation switches, `evaluate_members`);
+- `smooth` (Savitzky-Golay), `divergence_step` (the divergence point d(k) of two accuracy
+  curves), `first_negative_step` (t_neg(l)), `deep_first_correlation` and
+  `shuffled_pass_fraction` (a shuffle control of a rank correlation);
+- `image_splits`: a seeded validation split, test subset, image side and standardisation.
 Everything in the step loop stays on the model's device; the host reads numbers only at
 checkpoints.
 """
@@ -19,7 +22,6 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 from scipy.signal import savgol_filter
 from torch import nn
@@ -116,9 +118,14 @@ class MemberSGD:
     rule; patience None = never). State stays on the parameters' device."""
 
     def __init__(
-        self, params: Sequence[nn.Parameter], members: int, lr: float, momentum: float,
-        patience: int | None, factor: float,
-    ) -> None:  # fmt: skip
+        self,
+        params: Sequence[nn.Parameter],
+        members: int,
+        lr: float,
+        momentum: float,
+        patience: int | None,
+        factor: float,
+    ) -> None:
         self.params, self.members, self.momentum = list(params), members, momentum
         device = self.params[0].device
         self.lr = torch.full((members,), float(lr), device=device)
@@ -186,9 +193,13 @@ def train_members(
     (x, y), (x_val, y_val), (x_test, y_test) = train, val, test
     device, members = x.device, model.members
     opt = MemberSGD(
-        list(model.parameters()), members, schedule.lr, schedule.momentum,
-        schedule.plateau_patience, schedule.plateau_factor,
-    )  # fmt: skip
+        list(model.parameters()),
+        members,
+        schedule.lr,
+        schedule.momentum,
+        schedule.plateau_patience,
+        schedule.plateau_factor,
+    )
     order = batch_order(len(x), schedule.batch_size, schedule.steps, data_seed).to(device)
     gen = torch.Generator(device=device).manual_seed(data_seed)
     current: dict[str, torch.Tensor] = {}
@@ -254,7 +265,7 @@ def divergence_step(
 ) -> float:
     """d(k): the first evaluation step, among those where the smoothed main accuracy is at
     least 2 x chance, at which the smoothed variant accuracy is below ratio x main; inf if
-    never (CLAIMS.md, depth_wave). The curves are smoothed here; NaN in either gives NaN."""
+    never (Pinson et al., Fig. 1). The curves are smoothed here; NaN in either gives NaN."""
     steps = np.asarray(steps)
     if not (len(steps) == np.shape(acc_main)[-1] == np.shape(acc_variant)[-1]):
         raise ValueError("steps, acc_main and acc_variant must have the same length")
@@ -288,14 +299,6 @@ def deep_first_correlation(steps: np.ndarray, preact: np.ndarray) -> tuple[float
     if len(layers) < 2:
         return float("nan"), t_neg
     return spearman(layers, t_neg[layers]), t_neg
-
-
-def divergences(
-    steps: np.ndarray, labels: Sequence[str], acc: np.ndarray, chance: float
-) -> dict[str, float]:
-    """d(k) of every variant but the main model, from accuracy (variants, T)."""
-    return {lab: divergence_step(steps, acc[0], acc[i], chance)
-            for i, lab in enumerate(labels) if lab != "0"}  # fmt: skip
 
 
 #: shuffles of the controls that shuffle labels (all permutations when fewer exist)
@@ -334,30 +337,22 @@ def image_splits(
     keep = stratified_indices(ds.y_test, n_test, seed) if n_test else torch.arange(len(ds.y_test))
     x_test, y_test = ds.x_test[keep], ds.y_test[keep]
     x_eval, y_eval = torch.cat([ds.x_train[val], x_test]), torch.cat([ds.y_train[val], y_test])
-    ds = dataclasses.replace(ds, x_train=ds.x_train[rest], y_train=ds.y_train[rest],
-                             x_test=x_eval, y_test=y_eval)  # fmt: skip
+    ds = dataclasses.replace(
+        ds, x_train=ds.x_train[rest], y_train=ds.y_train[rest], x_test=x_eval, y_test=y_eval
+    )
     if side is not None and side != ds.x_train.shape[-1]:
         mode = "area" if side < ds.x_train.shape[-1] else "bilinear"
         ds = dataclasses.replace(
-            ds, x_train=F.interpolate(ds.x_train, size=(side, side), mode=mode),
+            ds,
+            x_train=F.interpolate(ds.x_train, size=(side, side), mode=mode),
             x_test=F.interpolate(ds.x_test, size=(side, side), mode=mode),
-            info=dataclasses.replace(ds.info, shape=(ds.info.shape[0], side, side),
-                                     display=f"{ds.info.display} @ {side}px"),
-        )  # fmt: skip
+            info=dataclasses.replace(
+                ds.info,
+                shape=(ds.info.shape[0], side, side),
+                display=f"{ds.info.display} @ {side}px",
+            ),
+        )
     ds = standardize(ds)
     x_val, y_val = ds.x_test[:n_val], ds.y_test[:n_val]
     ds = dataclasses.replace(ds, x_test=ds.x_test[n_val:], y_test=ds.y_test[n_val:])
     return ds, x_val, y_val
-
-
-def member_frames(labels: Sequence[str], out: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
-    """train_members' output as tidy frames: `curves` (variant, step, acc, train_loss,
-    val_loss, lr) and `preact` (variant, layer, step, mean)."""
-    steps, layers = out["steps"], range(out["preact"].shape[1])
-    index = pd.MultiIndex.from_product([labels, steps], names=["variant", "step"])
-    columns = {c: out[c].ravel() for c in ("acc", "train_loss", "val_loss", "lr")}
-    index3 = pd.MultiIndex.from_product([labels, layers, steps], names=["variant", "layer", "step"])
-    return {
-        "curves": pd.DataFrame(columns, index=index).reset_index(),
-        "preact": pd.DataFrame({"mean": out["preact"].ravel()}, index=index3).reset_index(),
-    }

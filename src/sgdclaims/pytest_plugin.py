@@ -11,7 +11,6 @@ process (never an xdist worker) writes the results store and the HTML pages at t
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -24,6 +23,10 @@ from hypothesis import HealthCheck, settings
 RESULTS_KEY = "sgdclaims_claim"
 CASE_KEY = "sgdclaims_case"
 CASES_STASH = pytest.StashKey[dict]()
+#: per test: its ClaimCase, the evaluated Outcome of its spec check, and whether the case's
+#: payload was sent with this test's report
+CASE_STASH = pytest.StashKey[Any]()
+OUTCOME_STASH = pytest.StashKey[Any]()
 
 settings.register_profile(
     "ci",
@@ -33,9 +36,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "dev", deadline=None, max_examples=150, derandomize=True,
+    "dev",
+    deadline=None,
+    max_examples=150,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
-)  # fmt: skip
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
@@ -194,7 +200,7 @@ def case(request: pytest.FixtureRequest, claim_case_id, run_context):
     key = (claim, scale, dataset)
     if key not in known:
         known[key] = ClaimCase(claim, scale, dataset, run_context)
-    request.node._sgdclaims_case = known[key]
+    request.node.stash[CASE_STASH] = known[key]
     return known[key]
 
 
@@ -210,7 +216,7 @@ class SpecCheck:
         from sgdclaims.verdicts import NotTestable, enforce, evaluate
 
         outcome = evaluate(self.case.spec, self.name, self.case.values, dataset=self.case.dataset)
-        self.node._sgdclaims_outcome = outcome
+        self.node.stash[OUTCOME_STASH] = outcome
         try:
             enforce(outcome)
         except NotTestable as exc:
@@ -242,84 +248,76 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.when == "call" or (report.when == "setup" and not report.passed)
     ):
         return
-    claim, scale, dataset, check = ident
-    checked = getattr(item, "_sgdclaims_outcome", None)
-    payload = _case_payload(item, report)
-    entry = {
-        "claim": claim,
-        "scale": scale,
-        "dataset": dataset,
-        "statistic": check or getattr(item, "originalname", item.name),
-        "kind": checked.record.get("kind") if checked else _kind(claim, check),
-        "nodeid": item.nodeid,
-        "when": report.when,
-        "outcome": report.outcome,
-        "verdict": _verdict(report, call, checked),
-        "reason": _reason(report),
-        "duration": float(getattr(report, "duration", 0.0)),
-        "run_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "record": checked.record if checked else None,
-    }
-    report.user_properties.append((RESULTS_KEY, json.dumps(entry, default=str)))
+    payload, failure = _case_payload(item)
+    if failure is not None:
+        report.outcome, report.longrepr = "failed", str(failure)
+    error = failure or (None if call.excinfo is None else call.excinfo.value)
+    entry = _entry(item, error, report, ident)
+    report.user_properties.append((RESULTS_KEY, json.dumps(entry)))
     if payload is not None:
         report.user_properties.append((CASE_KEY, payload))
 
 
-def _kind(claim: str, check: str | None) -> str:
-    """The kind of a test that crashed before its check was evaluated: the spec's kind of
-    the check (so a crashed reported number does not decide a verdict), harness for the
-    claim file's own tests."""
+def _entry(item: pytest.Item, error: BaseException | None, report: pytest.TestReport, ident):
+    """The store entry of a claim test (sgdclaims.record: one record, one verdict mapping)."""
     from sgdclaims import claims
+    from sgdclaims.record import entry_of
 
-    return "harness" if check is None else claims.spec(claim).check(check).kind
+    claim, scale, dataset, check = ident
+    spec = claims.spec(claim)
+    checked = item.stash.get(OUTCOME_STASH, None)
+    skip = None
+    if report.skipped and checked is None:
+        skip = _reason(report)
+    if checked is not None and error is not None and not _raised_by_check(error):
+        checked = None  # the check was evaluated, then something else crashed: an error
+    entry = entry_of(
+        claim,
+        scale,
+        dataset,
+        check or getattr(item, "originalname", item.name),
+        "harness" if check is None else spec.check(check).kind,
+        item.nodeid,
+        checked,
+        None if check is None else spec.registered_miss(check, scale, dataset),
+        error=error,
+        skip_reason=skip,
+        duration=float(getattr(report, "duration", 0.0)),
+    )
+    return entry.to_json()
 
 
-def _case_payload(item: pytest.Item, report: pytest.TestReport) -> str | None:
+def _raised_by_check(error: BaseException) -> bool:
+    """True for the exceptions SpecCheck raises from an outcome (a spec failure, a skip)."""
+    from sgdclaims.verdicts import SpecFailure
+
+    return isinstance(error, (SpecFailure, pytest.skip.Exception))
+
+
+class PayloadFailed(RuntimeError):
+    """Building a case's report payload (its figure data, its config) raised."""
+
+
+def _case_payload(item: pytest.Item) -> tuple[str | None, PayloadFailed | None]:
     """The case's stored payload (values, figure data, config), sent once per case with its
     first test's report. A claim's figure or config code that raises fails that test as an
     error naming the exception, instead of stopping the session inside this hook."""
-    case = getattr(item, "_sgdclaims_case", None)
-    if case is None or not case.computed or getattr(case, "_sent", False):
-        return None
-    case._sent = True
+    case = item.stash.get(CASE_STASH, None)
+    if case is None or not case.computed or case.sent:
+        return None, None
+    case.sent = True
     try:
-        return json.dumps(case.payload(), default=str)
+        return json.dumps(case.payload(), default=str), None
     except Exception as exc:
-        report.outcome = "failed"
-        report.longrepr = f"building the case's report payload raised {type(exc).__name__}: {exc}"
-        return None
-
-
-def _verdict(report: pytest.TestReport, call: pytest.CallInfo, checked: Any) -> str:
-    """The verdict of one claim test (shared/CLAIMS.md, Verdicts)."""
-    from sgdclaims.verdicts import NotTestable, SpecFailure
-
-    if report.failed and str(report.longrepr).startswith("[XPASS(strict)]"):
-        return "failed"  # a declared miss that now holds: the registry entry is stale
-    if getattr(report, "wasxfail", ""):
-        return "not reproduced"
-    if report.skipped:
-        excinfo = call.excinfo
-        if checked is not None and checked.verdict == "not testable here":
-            return "not testable here"
-        return "not testable here" if excinfo and excinfo.errisinstance(NotTestable) else "skipped"
-    if report.failed:
-        if call.excinfo is not None and call.excinfo.errisinstance(SpecFailure):
-            return "failed"
-        return "error"
-    return checked.verdict if checked is not None else "passed"
+        why = f"building the case's report payload raised {type(exc).__name__}: {exc}"
+        return None, PayloadFailed(why)
 
 
 def _reason(report: pytest.TestReport) -> str:
-    """A one-line reason for a skip, xfail or failure."""
-    if getattr(report, "wasxfail", ""):
-        return str(report.wasxfail)
-    if report.skipped and isinstance(report.longrepr, tuple):
+    """The one-line reason of a skip."""
+    if isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
-    if report.failed:
-        crash = getattr(report.longrepr, "reprcrash", None)
-        return crash.message if crash is not None else str(report.longrepr)[-500:]
-    return ""
+    return str(report.longrepr or "")
 
 
 class ClaimReportCollector:

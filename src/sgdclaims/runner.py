@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from sgdclaims.cache import default_cache_root, dump_entry, load_entry, write_atomic
 from sgdclaims.config import Config
+from sgdclaims.fingerprint import claim_package
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,8 +99,10 @@ class Result:
 
 
 def cache_folder_name(config: Config) -> str:
-    """The cache's folder for a config: its claim id (the experiment module's name)."""
-    return type(config).__module__.rpartition(".")[2]
+    """The cache's folder for a config: its claim id (the claim package's name), else the
+    name of the module that defines the config."""
+    module = type(config).__module__
+    return (claim_package(module) or module).rpartition(".")[2]
 
 
 def unit_slug(unit: Hashable) -> str:
@@ -146,9 +149,14 @@ class Batch:
     def bar(self, **kwargs: Any) -> tqdm:
         """A progress bar over all units of the call (the cached ones already counted)."""
         return tqdm(
-            desc=self.label, unit="unit", total=self.total, initial=self.total - len(self.units),
-            disable=not self.context.progress, leave=False, **kwargs,
-        )  # fmt: skip
+            desc=self.label,
+            unit="unit",
+            total=self.total,
+            initial=self.total - len(self.units),
+            disable=not self.context.progress,
+            leave=False,
+            **kwargs,
+        )
 
 
 class Executor(Protocol):
@@ -213,9 +221,15 @@ def run_units(
     if missing:
         key = folder.name
         batch = Batch(
-            config, key, folder, missing, compute, context,
-            label or f"{cache_folder_name(config)} [{key[:8]}]", len(units),
-        )  # fmt: skip
+            config,
+            key,
+            folder,
+            missing,
+            compute,
+            context,
+            label or f"{cache_folder_name(config)} [{key[:8]}]",
+            len(units),
+        )
         done = (context.executor or LocalExecutor()).run(batch)
         for unit in missing:
             if unit in done:

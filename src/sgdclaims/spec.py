@@ -2,8 +2,9 @@
 harness checks and thresholds, and the cases declared not reproduced.
 
 The claim test, the report and the README table all read the spec; nothing else holds a
-threshold. A claim's spec is `SPEC` in its report module (`sgdclaims.report.<id>`), so
-editing a threshold or a text never invalidates cached experiment results.
+threshold. A claim's spec is `SPEC` in its package's spec module
+(`sgdclaims.claims.<id>.spec`), which is not part of the cache key, so editing a threshold
+or a text never invalidates cached experiment results.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sgdclaims.curves import tail_steps
-from sgdclaims.data.registry import Dataset
+from sgdclaims.data.dataset import Dataset
 
 
 def checkpoint_steps(

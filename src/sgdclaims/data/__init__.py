@@ -1,6 +1,7 @@
 """Data sets by name (real files in torchvision layouts, or named synthetic tasks)."""
 
-from sgdclaims.data.registry import Dataset, DatasetInfo, DatasetMissing, load, resolve_data_root
+from sgdclaims.data.dataset import Dataset, DatasetInfo, DatasetMissing
+from sgdclaims.data.registry import load, resolve_data_root
 from sgdclaims.data.tasks import binary_task, multiclass_task, standardize, subsample
 
 __all__ = [

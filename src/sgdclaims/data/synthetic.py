@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from sgdclaims.data.registry import Dataset, DatasetInfo
+from sgdclaims.data.dataset import Dataset, DatasetInfo
 
 
 def _uniform_disc(n: int, generator: torch.Generator) -> torch.Tensor:

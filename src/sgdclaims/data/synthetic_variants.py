@@ -10,12 +10,11 @@ nonlinearity can still tell the classes apart (|x - background| keeps the shape)
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 
 import torch
 
-from sgdclaims.data.registry import Dataset, load
+from sgdclaims.data.dataset import Dataset
 
 
 def polarity_flips(ds: Dataset, *, fraction: float = 0.5, seed: int = 0) -> Dataset:
@@ -44,15 +43,8 @@ def polarity_flips(ds: Dataset, *, fraction: float = 0.5, seed: int = 0) -> Data
     return dataclasses.replace(ds, x_train=flip(ds.x_train), x_test=flip(ds.x_test), info=info)
 
 
-#: name -> (the real data set it is made from, the transformation)
+#: name -> (the real data set it is made from, the transformation); sgdclaims.data.registry
+#: serves them by name beside the real ones
 VARIANTS: dict[str, tuple[str, Callable[[Dataset], Dataset]]] = {
     "fashion_mnist_polarity": ("fashion_mnist", polarity_flips),
 }
-
-
-def load_variant(name: str, root: str | os.PathLike | None = None) -> Dataset:
-    """A named synthetic variant, built from its real data set at the data root."""
-    if name not in VARIANTS:
-        raise ValueError(f"unknown synthetic variant {name!r}; known: {sorted(VARIANTS)}")
-    base, transform = VARIANTS[name]
-    return transform(load(base, root))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from sgdclaims.data.registry import Dataset
+from sgdclaims.data.dataset import Dataset
 
 FIRST_VS_LAST_HALF = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9))
 
@@ -129,10 +129,12 @@ def stratified_indices(y: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
     short = min(n, len(labels)) - int(take.sum())
     take[torch.argsort(share - take, descending=True, stable=True)[:short]] += 1
     gen = torch.Generator().manual_seed(seed)
-    idx = torch.cat([
-        torch.nonzero(labels == c).flatten()[torch.randperm(int(counts[c]), generator=gen)[:k]]
-        for c, k in enumerate(take.tolist())
-    ])  # fmt: skip
+    idx = torch.cat(
+        [
+            torch.nonzero(labels == c).flatten()[torch.randperm(int(counts[c]), generator=gen)[:k]]
+            for c, k in enumerate(take.tolist())
+        ]
+    )
     return idx.sort().values.to(y.device)
 
 
@@ -143,9 +145,11 @@ def stratified_test(ds: Dataset, n_test: int | None, seed: int = 0) -> Dataset:
         return ds
     idx = stratified_indices(ds.y_test, n_test, seed)
     info = dataclasses.replace(
-        ds.info, subset=True, n_test=n_test,
+        ds.info,
+        subset=True,
+        n_test=n_test,
         display=f"{ds.info.display} [test: {n_test} stratified]",
-    )  # fmt: skip
+    )
     return dataclasses.replace(ds, x_test=ds.x_test[idx], y_test=ds.y_test[idx], info=info)
 
 

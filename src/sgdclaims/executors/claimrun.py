@@ -9,7 +9,6 @@ the store as it was; pytest records crashes as errors, this command does not.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
 import time
 from collections.abc import Callable
@@ -19,56 +18,30 @@ from typing import Any
 from sgdclaims import claims
 from sgdclaims.claimcase import ClaimCase
 from sgdclaims.executors.jobs import bind
+from sgdclaims.record import entry_of, nodeid
 from sgdclaims.runner import RunContext
-from sgdclaims.spec import Check, NotReproduced
-from sgdclaims.verdicts import CONTROL, HARNESS, MISS, Outcome, evaluate
-
-#: the exception enforce() raises for each failing outcome (as pytest names it)
-EXCEPTIONS = {
-    MISS: "sgdclaims.verdicts.ClaimMiss",
-    CONTROL: "sgdclaims.verdicts.ControlPassed",
-    HARNESS: "sgdclaims.verdicts.HarnessCheckFailed",
-}
-
-
-def nodeid(claim: str, scale: str, dataset: str, check: str) -> str:
-    """The pytest node id of a spec check (claims/test_<id>.py::test_spec[...])."""
-    return f"claims/test_{claim}.py::test_spec[{scale}-{dataset}-{check}]"
-
-
-def verdict_of(outcome: Outcome, miss: NotReproduced | None) -> tuple[str, str, str]:
-    """(verdict, pytest outcome, reason) of a check, as the pytest plugin records them: a
-    declared miss is xfail(strict, raises=ClaimMiss)."""
-    failing = outcome.verdict in EXCEPTIONS
-    crash = f"{EXCEPTIONS.get(outcome.verdict, '')}: {outcome.message}"
-    if outcome.verdict == "not testable here":
-        return "not testable here", "skipped", outcome.message
-    if miss is not None:
-        declared = f"not reproduced: {miss.reason}"
-        if outcome.verdict == MISS:
-            return "not reproduced", "skipped", declared
-        if not failing:
-            return "failed", "failed", f"[XPASS(strict)] {declared}"
-    if failing:
-        return "failed", "failed", crash
-    return outcome.verdict, "passed", ""
+from sgdclaims.spec import Check
+from sgdclaims.verdicts import evaluate
 
 
 def case_entries(case: ClaimCase, seconds: float) -> list[dict[str, Any]]:
-    """The results-store entries of every spec check of a computed case."""
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    """The results-store entries of every spec check of a computed case (sgdclaims.record:
+    the same record and verdict mapping as the pytest plugin's)."""
     out = []
     for i, check in enumerate(case.spec.checks_for(case.scale, case.dataset)):
         outcome = evaluate(case.spec, check.name, case.values, dataset=case.dataset)
-        miss = case.spec.registered_miss(check.name, case.scale, case.dataset)
-        verdict, status, reason = verdict_of(outcome, miss)
-        out.append({
-            "claim": case.claim, "scale": case.scale, "dataset": case.dataset,
-            "statistic": check.name, "kind": outcome.record.get("kind"),
-            "nodeid": nodeid(case.claim, case.scale, case.dataset, check.name),
-            "when": "call", "outcome": status, "verdict": verdict, "reason": reason,
-            "duration": seconds if i == 0 else 0.0, "run_at": now, "record": outcome.record,
-        })  # fmt: skip
+        entry = entry_of(
+            case.claim,
+            case.scale,
+            case.dataset,
+            check.name,
+            check.kind,
+            nodeid(case.claim, case.scale, case.dataset, check.name),
+            outcome,
+            case.spec.registered_miss(check.name, case.scale, case.dataset),
+            duration=seconds if i == 0 else 0.0,
+        )
+        out.append(entry.to_json())
     return out
 
 
@@ -86,12 +59,18 @@ def table(entries: list[dict[str, Any]], checks: dict[str, Check]) -> str:
     for e in entries:
         record, check = e["record"] or {}, checks[e["statistic"]]
         control = record.get("control") or {}
-        rows.append((
-            e["dataset"], e["statistic"], e["kind"] or "", _number(record.get("value")),
-            _number(record.get("spread")), check.criterion_text,
-            f"{control['name']} = {_number(control.get('value'))}" if control else "",
-            e["verdict"],
-        ))  # fmt: skip
+        rows.append(
+            (
+                e["dataset"],
+                e["statistic"],
+                e["kind"] or "",
+                _number(record.get("value")),
+                _number(record.get("spread")),
+                check.criterion_text,
+                f"{control['name']} = {_number(control.get('value'))}" if control else "",
+                e["verdict"],
+            )
+        )
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -118,7 +97,7 @@ def run_claim(
     its checks; errors are collected per case, not raised."""
     out = ClaimRun()
     for dataset in datasets:
-        config = claims.experiment(claim).CASES.config(scale, dataset)
+        config = claims.get(claim).cases.config(scale, dataset)
         case = ClaimCase(claim, scale, dataset, bind(context, config))
         t0 = time.perf_counter()
         try:

@@ -14,7 +14,8 @@ OMP_NUM_THREADS=1, else core-seconds), on a GPU its wall time. The smoke's check
 denser than the full run's, so the per-step time is an upper estimate. The GPU estimate of a
 CPU row divides by GPU_SPEEDUP (an assumption, stated beside the table); a row measured on a
 GPU (`sgdclaims costs --measure --device cuda`) gives GPU hours directly.
-Rows are stored in costs.json beside this module; `cost_rows(claim)` serves the claim pages.
+Rows are stored in sgdclaims/costs.json (sgdclaims.costtable reads them for the claim pages
+and the README).
 """
 
 from __future__ import annotations
@@ -26,63 +27,18 @@ import tempfile
 import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
 
 from sgdclaims import claims
 from sgdclaims.cache import write_atomic
 from sgdclaims.config import Config
+from sgdclaims.costtable import COSTS_FILE, GPU_SPEEDUP, CostRow, load_costs
 from sgdclaims.data import DatasetMissing
 from sgdclaims.executors.jobs import run_experiment
 from sgdclaims.runner import Batch, LocalExecutor, Result, RunContext, UnitResult
 from sgdclaims.training import epoch_steps
 
-COSTS_FILE = Path(__file__).with_name("costs.json")
 #: training examples of the papers' data sets (full splits), for epoch-based configs
 TRAIN_SIZES = {"mnist": 60_000, "fashion_mnist": 60_000, "cifar10": 50_000, "imagenet": 1_281_167}
-#: assumed speed of one GPU over one CPU thread for these small models (not measured here)
-GPU_SPEEDUP = 20.0
-
-
-@dataclasses.dataclass
-class CostRow:
-    """One full-scale case: its size and the measured (or extrapolated) time it takes."""
-
-    claim: str
-    dataset: str
-    units: int | None
-    steps_per_unit: int | None
-    s_per_step: float | None = None
-    device: str = "cpu"
-    how: str = ""
-    measured_at: str = ""
-
-    @property
-    def steps(self) -> int | None:
-        """SGD steps of the whole case."""
-        return (
-            None if None in (self.units, self.steps_per_unit) else self.units * self.steps_per_unit
-        )  # type: ignore[operator]
-
-    @property
-    def cpu_hours(self) -> float | None:
-        """CPU core-hours (only for rows measured on a CPU)."""
-        if self.device != "cpu" or self.s_per_step is None or self.steps is None:
-            return None
-        return self.steps * self.s_per_step / 3600
-
-    @property
-    def gpu_hours(self) -> float | None:
-        """One GPU, in hours: measured per step on a GPU, else CPU hours / GPU_SPEEDUP."""
-        if self.s_per_step is None or self.steps is None:
-            return None
-        if self.device == "cpu":
-            return self.steps * self.s_per_step / 3600 / GPU_SPEEDUP
-        return self.steps * self.s_per_step / 3600
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored fields plus the derived ones (for the report)."""
-        return {**dataclasses.asdict(self), "steps": self.steps, "cpu_hours": self.cpu_hours,
-                "gpu_hours": self.gpu_hours, "gpu_measured": self.device != "cpu"}  # fmt: skip
 
 
 class _Timed(LocalExecutor):
@@ -119,8 +75,9 @@ class Census:
 def count_units(config: Config, data_root: Path | None = None) -> int:
     """How many units the experiment of `config` computes (its first run_units call)."""
     with tempfile.TemporaryDirectory(prefix="sgdclaims-census-") as tmp:
-        context = RunContext(data_root, cache_root=Path(tmp), use_cache=False, progress=False,
-                             executor=Census())  # fmt: skip
+        context = RunContext(
+            data_root, cache_root=Path(tmp), use_cache=False, progress=False, executor=Census()
+        )
         try:
             run_experiment(config, context)
         except _Counted as counted:
@@ -162,7 +119,7 @@ def smoke_config(full: Config) -> tuple[Config, str]:
 
 def measure(claim: str, dataset: str, data_root: Path | None, device: str = "cpu") -> CostRow:
     """Count a full case's units and steps and time its smoke run on `device`."""
-    full = claims.experiment(claim).CASES.config("full", dataset)
+    full = claims.get(claim).cases.config("full", dataset)
     row = CostRow(claim, dataset, count_units(full, data_root), steps_per_unit(full), device=device)
     row.measured_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     smoke, note = smoke_config(full)
@@ -195,29 +152,15 @@ def measure(claim: str, dataset: str, data_root: Path | None, device: str = "cpu
     return row
 
 
-def load_costs(path: Path = COSTS_FILE) -> list[CostRow]:
-    """The stored cost rows (none when nothing has been measured)."""
-    if not path.exists():
-        return []
-    return [CostRow(**row) for row in json.loads(path.read_text())["rows"]]
-
-
-def cost_rows(claim: str, path: Path = COSTS_FILE) -> list[dict[str, Any]]:
-    """A claim's cost rows as JSON (for its report page), with the GPU speed-up assumed."""
-    return [
-        {**r.to_json(), "gpu_speedup_assumed": GPU_SPEEDUP}
-        for r in load_costs(path)
-        if r.claim == claim
-    ]
-
-
 def save_costs(rows: list[CostRow], path: Path = COSTS_FILE) -> None:
     """Store rows, replacing those of the same (claim, data set, device)."""
     key = lambda r: (r.claim, r.dataset, r.device)  # noqa: E731
     merged = {key(r): r for r in load_costs(path)} | {key(r): r for r in rows}
     ordered = sorted(merged.values(), key=lambda r: (claims.CLAIMS.index(r.claim), r.dataset))
-    text = json.dumps({"gpu_speedup_assumed": GPU_SPEEDUP,
-                       "rows": [dataclasses.asdict(r) for r in ordered]}, indent=1)  # fmt: skip
+    text = json.dumps(
+        {"gpu_speedup_assumed": GPU_SPEEDUP, "rows": [dataclasses.asdict(r) for r in ordered]},
+        indent=1,
+    )
     write_atomic(path, text.encode() + b"\n")
 
 
@@ -233,7 +176,7 @@ def measure_all(
     rows, errors = [], []
     for claim in names or list(claims.CLAIMS):
         try:
-            datasets = claims.experiment(claim).CASES.datasets("full")
+            datasets = claims.get(claim).cases.datasets("full")
         except Exception as exc:
             errors.append(f"{claim}: {type(exc).__name__}: {exc}")
             continue
@@ -246,35 +189,3 @@ def measure_all(
     if rows:
         save_costs(rows, path)
     return rows, errors
-
-
-def _fmt(value: float | None, digits: str = ".3g") -> str:
-    """A number for the table; '?' when it was not measured."""
-    return "?" if value is None else format(value, digits)
-
-
-def markdown_table(rows: list[CostRow]) -> str:
-    """The cost table as markdown, with the assumption it rests on."""
-    lines = [
-        "| claim | full data set | units | steps per unit | s per step (device) "
-        "| CPU core-hours | GPU hours |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        gpu = _fmt(r.gpu_hours) + ("" if r.device != "cpu" or r.gpu_hours is None else " (est.)")
-        lines.append(
-            f"| `{r.claim}` | {r.dataset} | {_fmt(r.units, 'd')} | {_fmt(r.steps_per_unit, ',')} "
-            f"| {_fmt(r.s_per_step, '.3g')} ({r.device}) | {_fmt(r.cpu_hours)} | {gpu} |"
-        )
-    lines.append(
-        f"\nGPU hours (est.) = CPU core-hours / {GPU_SPEEDUP:g}: an assumed speed-up of one\n"
-        "GPU over one CPU core for these small models; a row measured on a GPU replaces it."
-    )
-    return "\n".join(lines)
-
-
-def readme_block(path: Path = COSTS_FILE) -> str:
-    """The cost table as the README shows it: inside a list item (indented by two spaces)."""
-    return "\n".join(
-        f"  {line}" if line else "" for line in markdown_table(load_costs(path)).split("\n")
-    )

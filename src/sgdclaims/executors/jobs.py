@@ -24,7 +24,15 @@ from typing import Any
 
 from sgdclaims.cache import default_cache_root
 from sgdclaims.config import Config
-from sgdclaims.runner import Batch, LocalExecutor, RunContext, UnitResult, unit_slug
+from sgdclaims.fingerprint import claim_package
+from sgdclaims.runner import (
+    Batch,
+    LocalExecutor,
+    RunContext,
+    UnitResult,
+    cache_folder_name,
+    unit_slug,
+)
 
 
 class UnitsStored(BaseException):
@@ -48,9 +56,7 @@ class JobSpec:
 
     @property
     def label(self) -> str:
-        return f"{type(self.origin).__module__.rpartition('.')[2]}/{self.key[:8]}/" + ",".join(
-            self.slugs
-        )
+        return f"{cache_folder_name(self.origin)}/{self.key[:8]}/" + ",".join(self.slugs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,10 +80,13 @@ class JobTarget:
 def job_main(spec: JobSpec) -> dict[str, Any]:
     """Entry point of a unit job (runs on the worker): rerun the experiment for its units."""
     t0 = time.perf_counter()
-    module = importlib.import_module(type(spec.origin).__module__)
+    module = experiment_module(spec.origin)
     context = dataclasses.replace(spec.context, executor=JobTarget(spec.key, frozenset(spec.slugs)))
-    report = {"units": list(spec.slugs), "host": socket.gethostname(),
-              "device": spec.context.device}  # fmt: skip
+    report = {
+        "units": list(spec.slugs),
+        "host": socket.gethostname(),
+        "device": spec.context.device,
+    }
     try:
         module.run(spec.origin, context)
     except UnitsStored:
@@ -109,10 +118,13 @@ class JobExecutor(abc.ABC):
         absolute paths (jobs may start elsewhere) and the jobs' device."""
         ctx = batch.context
         context = dataclasses.replace(
-            ctx, executor=None, progress=False, device=self.device or ctx.device,
+            ctx,
+            executor=None,
+            progress=False,
+            device=self.device or ctx.device,
             cache_root=(ctx.cache_root or default_cache_root()).resolve(),
             data_root=Path(ctx.data_root).resolve() if ctx.data_root else None,
-        )  # fmt: skip
+        )
         origin = self.origin if self.origin is not None else batch.config
         return [JobSpec(origin, batch.key, (unit_slug(u),), context) for u in batch.units]
 
@@ -185,6 +197,14 @@ def bind(context: RunContext, config: Config) -> RunContext:
     return context
 
 
+def experiment_module(config: Config) -> Any:
+    """The module whose `run` computes `config`: its claim package's experiment module, or
+    the module that defines the config (a config outside a claim package)."""
+    module = type(config).__module__
+    package = claim_package(module)
+    return importlib.import_module(f"{package}.experiment" if package else module)
+
+
 def run_experiment(config: Config, context: RunContext) -> Any:
     """The experiment of `config` run with `context` (a job executor bound to `config`)."""
-    return importlib.import_module(type(config).__module__).run(config, bind(context, config))
+    return experiment_module(config).run(config, bind(context, config))

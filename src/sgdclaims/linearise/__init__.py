@@ -7,7 +7,7 @@ NTK-feature model; K = 1: plain gradient descent). Softmax and cross-entropy sta
 the linearisation. J is never materialised: `maps` holds the forward-mode product J v and
 the reverse-mode product J^T u (built once per refresh and reused for the K steps of the
 window, so a step between refreshes costs a tangent and a reverse pass), `run` the
-training loop, `readout` the staircase and instability readings, `cost` the step costs.
+training loop and its check against plain gradient descent, `cost` the step costs.
 
 Full batch (the paper's setting) reuses the linearisation on the training set; mini-batches
 (optional) re-evaluate the jvp on every batch and differentiate through it in reverse mode.
@@ -34,22 +34,11 @@ from sgdclaims.linearise.maps import (
     model_params,
     sub,
 )
-from sgdclaims.linearise.readout import (
-    accuracy_gap,
-    divergence_note,
-    divergence_steps,
-    final_accuracy,
-    median_window,
-    per_seed_curves,
-    rel_err,
-    run_frames,
-    upward_closed,
-    window_ratios,
-)
 from sgdclaims.linearise.run import (
     LinearisedRun,
     TangentPrograms,
     gd_agreement,
+    rel_err,
     train_linearised,
     train_plain_gd,
 )
@@ -61,29 +50,20 @@ __all__ = [
     "Params",
     "TangentProgram",
     "TangentPrograms",
-    "accuracy_gap",
     "check_linearisable",
     "check_period",
     "check_periods",
     "cross_entropy_and_grad",
-    "divergence_note",
-    "divergence_steps",
-    "final_accuracy",
     "gd_agreement",
     "ggn_sharpness",
     "is_refresh",
     "k_label",
     "linearised_logits",
-    "median_window",
     "model_fn",
     "model_params",
-    "per_seed_curves",
     "rel_err",
-    "run_frames",
     "step_costs",
     "sub",
     "train_linearised",
     "train_plain_gd",
-    "upward_closed",
-    "window_ratios",
 ]

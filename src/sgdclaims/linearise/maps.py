@@ -236,8 +236,10 @@ def ggn_sharpness(
     p = torch.softmax(logits, dim=1)
     if start is None:
         gen = torch.Generator().manual_seed(0)
-        start = {k: torch.randn(v.shape, generator=gen, dtype=v.dtype).to(v.device)
-                 for k, v in delta.items()}  # fmt: skip
+        start = {
+            k: torch.randn(v.shape, generator=gen, dtype=v.dtype).to(v.device)
+            for k, v in delta.items()
+        }
     v, value = start, torch.zeros(())
     for _ in range(iters):
         norm = torch.sqrt(_dot(v, v))

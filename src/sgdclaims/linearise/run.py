@@ -11,14 +11,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from sgdclaims.data.registry import Dataset
+from sgdclaims.data.dataset import Dataset
 from sgdclaims.linearise.maps import (
     Linearisation,
     Params,
@@ -33,7 +33,6 @@ from sgdclaims.linearise.maps import (
     model_params,
     sub,
 )
-from sgdclaims.linearise.readout import rel_err
 from sgdclaims.training import CheckpointRecorder, batch_order
 
 #: power iterations for the sharpness at a checkpoint (warm-started from the previous one)
@@ -199,9 +198,12 @@ def train_linearised(
             sharp[step] = float(value)
 
     recorder = CheckpointRecorder(
-        marks, data.x_test, data.y_test,
-        lambda _x: state["win"].test_logits(state["theta"]).argmax(1), on_checkpoint=measure,
-    )  # fmt: skip
+        marks,
+        data.x_test,
+        data.y_test,
+        lambda _x: state["win"].test_logits(state["theta"]).argmax(1),
+        on_checkpoint=measure,
+    )
     window_index, diverged, mark_set = -1, -1, set(marks.tolist())
     for step in range(steps):
         win = state["win"]
@@ -258,6 +260,12 @@ def train_plain_gd(
     return model_params(net)
 
 
+def rel_err(params: Mapping[str, torch.Tensor], ref: Mapping[str, torch.Tensor]) -> float:
+    """||params - ref|| / ||ref|| over all parameters together (NaN if either is)."""
+    num = math.sqrt(sum(float((params[k] - ref[k]).double().pow(2).sum()) for k in ref))
+    return num / math.sqrt(sum(float(ref[k].double().pow(2).sum()) for k in ref))
+
+
 def gd_agreement(
     model: nn.Module, data: Dataset, *, lr: float, steps: int, periods: Sequence[float] = (1, 2)
 ) -> dict[float, float]:
@@ -267,7 +275,14 @@ def gd_agreement(
     ref = train_plain_gd(model, data.x_train, data.y_train, steps=steps, lr=lr)
     out = {}
     for period in periods:
-        run = train_linearised(model, data, period=period, steps=steps, lr=lr, checkpoints=[0],
-                               device=data.x_train.device)  # fmt: skip
+        run = train_linearised(
+            model,
+            data,
+            period=period,
+            steps=steps,
+            lr=lr,
+            checkpoints=[0],
+            device=data.x_train.device,
+        )
         out[float(period)] = rel_err(run.params, ref)
     return out

@@ -69,15 +69,25 @@ def statistics_csv(claim: ClaimView) -> str:
         control = r.get("control") if isinstance(r.get("control"), dict) else {}
         rows.append(
             {
-                "claim": claim.id, "scale": e.scale, "dataset": e.dataset,
-                "statistic": e.statistic, "kind": e.kind, "verdict": e.verdict,
-                "value": r.get("value"), "spread": r.get("spread"),
-                "per_seed": r.get("per_seed"), "op": r.get("op"),
-                "threshold": r.get("threshold"), "control": control.get("name"),
-                "control_value": control.get("value"), "paper": r.get("reference"),
-                "reason": claim.why(e), "session": e.session, "run_at": e.run_at,
+                "claim": claim.id,
+                "scale": e.scale,
+                "dataset": e.dataset,
+                "statistic": e.statistic,
+                "kind": e.kind,
+                "verdict": e.verdict,
+                "value": r.get("value"),
+                "spread": r.get("spread"),
+                "per_seed": r.get("per_seed"),
+                "op": r.get("op"),
+                "threshold": r.get("threshold"),
+                "control": control.get("name"),
+                "control_value": control.get("value"),
+                "paper": r.get("reference"),
+                "reason": claim.why(e),
+                "session": e.session,
+                "run_at": e.run_at,
             }
-        )  # fmt: skip
+        )
     return _csv(STATISTICS, rows)
 
 
@@ -91,14 +101,21 @@ def history_csv(claim: ClaimView) -> str:
                 assert p is not None
                 rows.append(
                     {
-                        "claim": claim.id, "scale": run.get("scale"),
-                        "dataset": run.get("dataset"), "statistic": name,
-                        "session": p.session, "finished_at": p.when, "commit": p.commit,
-                        "dirty": run.get("dirty"), "cache_key": run.get("cache_key"),
-                        "verdict": p.verdict, "value": p.value, "spread": p.spread,
+                        "claim": claim.id,
+                        "scale": run.get("scale"),
+                        "dataset": run.get("dataset"),
+                        "statistic": name,
+                        "session": p.session,
+                        "finished_at": p.when,
+                        "commit": p.commit,
+                        "dirty": run.get("dirty"),
+                        "cache_key": run.get("cache_key"),
+                        "verdict": p.verdict,
+                        "value": p.value,
+                        "spread": p.spread,
                         "per_seed": list(p.per_seed),
                     }
-                )  # fmt: skip
+                )
     return _csv(HISTORY, rows)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sgdclaims import claims
-from sgdclaims.executors.costs import cost_rows
+from sgdclaims.costtable import cost_rows
 from sgdclaims.report import history as hist
 from sgdclaims.report import summary
 from sgdclaims.report.figures import build_tables, draw_figures
@@ -102,19 +102,21 @@ class CaseView(OfCase):
         return str(self.payload.get("dataset") or "")
 
     @functools.cached_property
-    def _module(self) -> Any:
-        """The claim's report module (None for a claim not registered here)."""
-        return claims.report(self.claim) if self.claim in claims.CLAIMS else None
+    def _face(self) -> claims.Claim | None:
+        """The claim's parts (None for a claim not registered here)."""
+        return claims.get(self.claim) if self.claim in claims.CLAIMS else None
 
     @functools.cached_property
     def figures(self) -> list[dict[str, str]]:
         """The case's figures drawn from its stored data."""
-        return draw_figures(self._module, self.payload.get("figures"))
+        face = self._face
+        return draw_figures(face.figures if face else None, self.payload.get("figures"))
 
     @functools.cached_property
     def tables(self) -> list[dict[str, Any]]:
         """The case's tables built from its stored data."""
-        return build_tables(self._module, self.payload.get("figures"))
+        face = self._face
+        return build_tables(face.tables if face else (), self.payload.get("figures"))
 
     @property
     def changes(self) -> dict[str, dict[str, Any]]:
@@ -275,7 +277,7 @@ class ClaimView:
 
     @functools.cached_property
     def costs(self) -> list[dict[str, Any]]:
-        """The claim's full-scale cost rows (executors/costs.json, `sgdclaims costs`)."""
+        """The claim's full-scale cost rows (sgdclaims/costs.json, `sgdclaims costs`)."""
         return cost_rows(self.id)
 
     def why(self, entry: EntryView) -> str:

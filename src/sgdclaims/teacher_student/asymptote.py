@@ -112,10 +112,18 @@ def classify(settled, converged, agree, eig, pair) -> list[str]:
 
 
 def settle(
-    ode: ODE, y0: Tensor, *, branch: str | None, alpha_max: float, alpha_check: float = 1000.0,
-    method: str = "hybrid", rtol: float = 1e-7, atol: float = 1e-12,
-    implicit_rtol: float = IMPLICIT_RTOL, grid_factor: float = 1.25,
-) -> Attempt:  # fmt: skip
+    ode: ODE,
+    y0: Tensor,
+    *,
+    branch: str | None,
+    alpha_max: float,
+    alpha_check: float = 1000.0,
+    method: str = "hybrid",
+    rtol: float = 1e-7,
+    atol: float = 1e-12,
+    implicit_rtol: float = IMPLICIT_RTOL,
+    grid_factor: float = 1.25,
+) -> Attempt:
     """Integrate every start of the batch until it is certified, ends on a cancelling pair
     (settled, Newton disagrees, a pair present) or reaches alpha_max. Certification is tried
     from alpha_check on, whenever (b) holds, and again at twice the alpha after a miss."""
@@ -124,8 +132,10 @@ def settle(
     b = y0.shape[0]
     integ = make_integrator(ode, method, rtol=rtol, atol=atol, implicit_rtol=implicit_rtol)
     nan = np.full(b, np.nan)
-    out = {name: nan.copy() for name in ("eps", "alpha", "drift", "eps_newton", "residual",
-                                         "max_eig", "cpu")}  # fmt: skip
+    out = {
+        name: nan.copy()
+        for name in ("eps", "alpha", "drift", "eps_newton", "residual", "max_eig", "cpu")
+    }
     pair, status, y_end = np.zeros(b, dtype=bool), [UNSETTLED] * b, y0.clone()
     done, retry = np.zeros(b, dtype=bool), np.full(b, alpha_check)
     alphas, rows = [0.0], [to_numpy(ode.eps(y0))]
@@ -202,13 +212,27 @@ class Asymptote:
 
 
 def certified_asymptote(
-    ode: ODE, y0: Tensor, *, branch: str | None, alpha_max: float, restart_alpha_max: float,
-    alpha_check: float = 1000.0, rtol: float = 1e-7, implicit_rtol: float = IMPLICIT_RTOL,
-) -> Asymptote:  # fmt: skip
+    ode: ODE,
+    y0: Tensor,
+    *,
+    branch: str | None,
+    alpha_max: float,
+    restart_alpha_max: float,
+    alpha_check: float = 1000.0,
+    rtol: float = 1e-7,
+    implicit_rtol: float = IMPLICIT_RTOL,
+) -> Asymptote:
     """Settle every start (dopri5, then ROS2); restart each one that was not certified from
     its end state projected onto the branch (ROS2: the projection is near equilibrium)."""
-    first = settle(ode, y0, branch=branch, alpha_max=alpha_max, alpha_check=alpha_check,
-                   rtol=rtol, implicit_rtol=implicit_rtol)  # fmt: skip
+    first = settle(
+        ode,
+        y0,
+        branch=branch,
+        alpha_max=alpha_max,
+        alpha_check=alpha_check,
+        rtol=rtol,
+        implicit_rtol=implicit_rtol,
+    )
     restarted = ~first.certified
     second = None
     eps_star = np.where(first.certified, first.eps_newton, np.nan)
@@ -219,9 +243,16 @@ def certified_asymptote(
         sel = torch.as_tensor(idx, device=y0.device)
         sub = ode.subset(sel)
         y1 = sub.packing.pack(projector(branch)(sub.packing.unpack(first.y[sel])))
-        second = settle(sub, y1, branch=branch, alpha_max=restart_alpha_max,
-                        alpha_check=alpha_check, method="rosenbrock", rtol=implicit_rtol,
-                        implicit_rtol=implicit_rtol)  # fmt: skip
+        second = settle(
+            sub,
+            y1,
+            branch=branch,
+            alpha_max=restart_alpha_max,
+            alpha_check=alpha_check,
+            method="rosenbrock",
+            rtol=implicit_rtol,
+            implicit_rtol=implicit_rtol,
+        )
         for j, i in enumerate(idx):
             cpu[i] = np.nanmax(first.cpu) + second.cpu[j]
             if second.certified[j]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sgdclaims.config import require_non_negative, require_positive
+from sgdclaims.validate import require_non_negative, require_positive
 
 
 def _check(k: int, m: int, eta: float, sigma: float) -> None:

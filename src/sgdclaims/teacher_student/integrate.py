@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from sgdclaims.config import require_positive
 from sgdclaims.teacher_student.newton import jacobian
 from sgdclaims.teacher_student.ode import ODE
+from sgdclaims.validate import require_positive
 
 METHODS = ("dopri5", "rosenbrock", "hybrid")
 
@@ -178,9 +178,14 @@ class Rosenbrock(Integrator):
     gamma = 1.0 + 1.0 / math.sqrt(2.0)
 
     def __init__(
-        self, ode: ODE, *, rtol: float = 1e-6, atol: float = 1e-10, dt0: float = 0.1,
+        self,
+        ode: ODE,
+        *,
+        rtol: float = 1e-6,
+        atol: float = 1e-10,
+        dt0: float = 0.1,
         max_age: int = 20,
-    ):  # fmt: skip
+    ):
         super().__init__(ode, rtol=rtol, atol=atol, dt0=dt0)
         self.max_age = max_age
         self.jacobians = 0
@@ -253,9 +258,15 @@ def make_integrator(
 
 
 def integrate_adaptive(
-    ode: ODE, y0: Tensor, alphas: np.ndarray, *, rtol: float = 1e-7, atol: float = 1e-10,
-    method: str = "dopri5", implicit_rtol: float | None = None,
-) -> Trajectory:  # fmt: skip
+    ode: ODE,
+    y0: Tensor,
+    alphas: np.ndarray,
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-10,
+    method: str = "dopri5",
+    implicit_rtol: float | None = None,
+) -> Trajectory:
     """Adaptive integration from alpha=0, recording eps_g at `alphas` (sorted, >= 0)."""
     integ = make_integrator(ode, method, rtol=rtol, atol=atol, implicit_rtol=implicit_rtol)
     y, t, out = y0.clone(), 0.0, []

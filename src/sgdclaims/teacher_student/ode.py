@@ -15,7 +15,6 @@ import dataclasses
 import torch
 from torch import Tensor
 
-from sgdclaims.config import require_non_negative, require_positive
 from sgdclaims.teacher_student.averages import (
     all_averages,
     covariance,
@@ -24,6 +23,7 @@ from sgdclaims.teacher_student.averages import (
 )
 from sgdclaims.teacher_student.error import eps_from_order
 from sgdclaims.teacher_student.state import OrderParameters
+from sgdclaims.validate import require_non_negative, require_positive
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,10 +21,10 @@ import torch
 from scipy import special
 from torch import Tensor
 
-from sgdclaims.config import require_non_negative, require_positive
 from sgdclaims.teacher_student.activations import activation_fn
 from sgdclaims.teacher_student.error import eps_from_order, eps_monte_carlo
 from sgdclaims.teacher_student.state import OrderParameters, from_weights, teacher_weights
+from sgdclaims.validate import require_non_negative, require_positive
 
 _INV_SQRT2 = 1 / math.sqrt(2.0)
 _ERF_SLOPE = math.sqrt(2.0 / math.pi)
@@ -63,10 +63,19 @@ class SGDTrace:
 
 
 def sgd(
-    nets: Networks, *, activation: str, eta_w: float, eta_v: float, sigma: float,
-    alphas: np.ndarray, generator: torch.Generator, block: int = 256,
-    mc_inputs: Tensor | None = None, streams: Tensor | None = None, backend: str | None = None,
-) -> SGDTrace:  # fmt: skip
+    nets: Networks,
+    *,
+    activation: str,
+    eta_w: float,
+    eta_v: float,
+    sigma: float,
+    alphas: np.ndarray,
+    generator: torch.Generator,
+    block: int = 256,
+    mc_inputs: Tensor | None = None,
+    streams: Tensor | None = None,
+    backend: str | None = None,
+) -> SGDTrace:
     """Run online SGD from `nets` (updated in place), recording eps_g at times `alphas`.
 
     `generator` lives on the networks' device. eps_g is exact from the order parameters for
@@ -83,8 +92,10 @@ def sgd(
     device = nets.w.device
     backend = backend or ("numpy" if device.type == "cpu" else "torch")
     if backend not in BACKENDS or (backend == "numpy" and device.type != "cpu"):
-        raise ValueError(f"backend must be one of {list(BACKENDS)} (numpy on the CPU only), "
-                         f"got {backend!r} on {device}")  # fmt: skip
+        raise ValueError(
+            f"backend must be one of {list(BACKENDS)} (numpy on the CPU only), "
+            f"got {backend!r} on {device}"
+        )
     r, _, n = nets.w.shape
     own = torch.arange(r, device=device)
     streams = own if streams is None else streams.to(device)
@@ -162,10 +173,19 @@ def _torch_stepper(
 
 
 def init_networks(
-    ks: list[int], m: int, *, n: int, init_std: float, teacher: str, v0: float, vs: float,
-    generator: torch.Generator, dtype: torch.dtype = torch.float32, v_init_std: float = 0.0,
+    ks: list[int],
+    m: int,
+    *,
+    n: int,
+    init_std: float,
+    teacher: str,
+    v0: float,
+    vs: float,
+    generator: torch.Generator,
+    dtype: torch.dtype = torch.float32,
+    v_init_std: float = 0.0,
     device: str | torch.device = "cpu",
-) -> Networks:  # fmt: skip
+) -> Networks:
     """Replicas with K in `ks` (padded to max(ks)): students N(0, init_std^2), second layer
     v0 (+ N(0, v_init_std^2) when trained), teachers per `teacher` ('gaussian' or
     'identity', see state.teacher_weights) with second layer v*; drawn on the CPU from
@@ -180,9 +200,12 @@ def init_networks(
     v = v0 + v_init_std * torch.randn(r, kmax, generator=generator, dtype=torch.float64)
     active = torch.arange(kmax)[None, :] < torch.tensor(ks)[:, None]
     nets = Networks(
-        w.to(dtype), ws.to(dtype), (v * active).to(dtype),
-        torch.full((r, m), float(vs), dtype=dtype), active,
-    )  # fmt: skip
+        w.to(dtype),
+        ws.to(dtype),
+        (v * active).to(dtype),
+        torch.full((r, m), float(vs), dtype=dtype),
+        active,
+    )
     return nets.to(device)
 
 

@@ -1,21 +1,9 @@
-"""linear_early in the report: the spec of shared/CLAIMS.md (Nakkiran et al. 2019, Sec. 3,
-Fig. 4) and their Fig. 4 drawn from the stored seed-mean curves."""
+"""linear_early's spec (shared/CLAIMS.md, linear_early; Nakkiran et al. 2019, Sec. 3, Fig. 4):
+the texts, checks, thresholds, controls and preconditions, and the not-reproduced entries."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
-
-from sgdclaims.experiments.linear_early import WINDOW
-from sgdclaims.report.figures import Figure
-from sgdclaims.runner import Result
 from sgdclaims.spec import Check, ClaimSpec, Control, Criterion, NotReproduced, Paper
-from sgdclaims.values import Value
 
 SPEC = ClaimSpec(
     paper=Paper(
@@ -156,16 +144,26 @@ SPEC = ClaimSpec(
             requires=("outgrown",),
             reference={"mnist": "~0: mu_Y plateaus at ~0.43-0.44 bits (Fig. 4)"},
         ),
-        Check("I_LY", "reported", "I(L;Y) in bits.", reference={"mnist": "~0.445 (Fig. 4)",
-                                                                 "cifar10": "~0.015 (Fig. 4)"}),
-        Check("I_FT_Y", "reported", "I(F_T;Y) in bits, final value.",
-              reference={"mnist": "~0.83 (Fig. 4)", "cifar10": "~0.10 (Fig. 4)"}),
+        Check(
+            "I_LY",
+            "reported",
+            "I(L;Y) in bits.",
+            reference={"mnist": "~0.445 (Fig. 4)", "cifar10": "~0.015 (Fig. 4)"},
+        ),
+        Check(
+            "I_FT_Y",
+            "reported",
+            "I(F_T;Y) in bits, final value.",
+            reference={"mnist": "~0.83 (Fig. 4)", "cifar10": "~0.10 (Fig. 4)"},
+        ),
         Check("accuracy_L", "reported", "Test accuracy of L."),
         Check("final_accuracy_F", "reported", "Final test accuracy of F."),
     ),
     not_reproduced=(
         NotReproduced(
-            "outgrows_linear", "fast", "fashion_mnist",
+            "outgrows_linear",
+            "fast",
+            "fashion_mnist",
             reason=(
                 "Within the fast budget (two epochs at the smallest lr with which the CNN leaves "
                 "its warm-up in time) the CNN has not yet reached the linear classifier's test "
@@ -184,74 +182,5 @@ SPEC = ClaimSpec(
                 "one core; three of them exceed the claim's 5-minute budget)"
             ),
         ),
-    ),
-)  # fmt: skip
-
-COLOURS = {"I_FY": "#1f77b4", "mu_L": "#d62728", "mu_control": "#7f7f7f", "mu_knn": "#ff7f0e",
-           "acc": "#9467bd"}  # fmt: skip
-
-
-def figure_data(result: Result, values: dict[str, Value]) -> dict[str, Any]:
-    """The seed-mean curves of their Fig. 4 and their spread, for drawing."""
-    frame = result.frame("curves").drop(columns="unit")
-    grouped = frame.groupby("step", sort=True)
-    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
-    columns = ("I_FY", "mu_L", "mu_control", "mu_knn", "test_acc")
-    return {
-        "steps": mean.index.to_numpy(),
-        "mean": {c: mean[c].to_numpy() for c in columns},
-        "std": {c: std[c].to_numpy() for c in columns},
-        "I_LY": values["I_LY"].value,
-        "title": f"{result.provenance.get('dataset', '')} ({len(result.units)} seeds)",
-    }
-
-
-def _band(ax: Any, steps: np.ndarray, data: dict[str, Any], column: str, **style: Any) -> None:
-    """Seed mean as a line, mean +- one std over seeds as a shaded band."""
-    mean, std = np.asarray(data["mean"][column]), np.asarray(data["std"][column])
-    ax.plot(steps, mean, **style)
-    ax.fill_between(steps, mean - std, mean + std, color=style.get("color"), alpha=0.18, lw=0)
-
-
-def information_curves(data: dict[str, Any]) -> Any:
-    """Their Fig. 4: I(F_t;Y), mu_Y(F_t;L), the control's mu and the I(L;Y) line against the
-    SGD step (seed mean, +-1 std band), test accuracy on a second axis, early window shaded."""
-    steps, i_ly = np.asarray(data["steps"], dtype=float), float(data["I_LY"])
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
-    ax.axhspan(WINDOW[0] * i_ly, WINDOW[1] * i_ly, color="#ffdd88", alpha=0.25, lw=0)
-    _band(ax, steps, data, "I_FY", label="I(F_t;Y)", color=COLOURS["I_FY"], lw=1.8)
-    _band(ax, steps, data, "mu_L", label="mu_Y(F_t;L)", color=COLOURS["mu_L"], lw=1.8)
-    _band(ax, steps, data, "mu_control", label="mu_Y(F_t;control)", color=COLOURS["mu_control"],
-          ls="--")  # fmt: skip
-    if "mu_knn" in data["mean"]:
-        _band(ax, steps, data, "mu_knn", label="mu_Y(F_t;k-NN)", color=COLOURS["mu_knn"], ls=":")
-    ax.axhline(i_ly, color="#2ca02c", ls=":", lw=1.5, label="I(L;Y)")
-    ax.set_xlabel("SGD step")
-    ax.set_ylabel("bits")
-    ax.set_ylim(bottom=min(0.0, float(np.nanmin(data["mean"]["mu_control"]))))
-    first = float(steps[steps > 0].min())
-    if steps[-1] / first > 100:
-        ax.set_xscale("symlog", linthresh=first)
-        ax.set_xlabel("SGD step (linear up to the first checkpoint, then log)")
-    acc = ax.twinx()
-    acc.plot(steps, data["mean"]["test_acc"], color=COLOURS["acc"], lw=1.0, alpha=0.8,
-             label="test acc.")  # fmt: skip
-    acc.set_ylabel("test accuracy (F_t)", color=COLOURS["acc"])
-    acc.set_ylim(0.4, 1.0)
-    lines, extra = ax.get_legend_handles_labels(), acc.get_legend_handles_labels()
-    ax.legend(lines[0] + extra[0], lines[1] + extra[1], loc="lower right", fontsize=8)
-    ax.set_title(str(data.get("title", "")), fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-FIGURES = (
-    Figure(
-        "information_curves",
-        "I(F_t;Y), mu_Y(F_t;L), mu_Y(F_t;control) and mu_Y(F_t;k-NN) (the accuracy-matched "
-        "nonlinear classifier) against the SGD step (seed mean, band: "
-        "±1 std over seeds), the I(L;Y) line, the early window 0.2-0.8 I(L;Y) shaded, test "
-        "accuracy on the right axis (Nakkiran et al. 2019, Fig. 4).",
-        information_curves,
     ),
 )

@@ -1,8 +1,8 @@
-"""Reading iterative-linearisation runs the way the claim does: the staircase of the train
-loss within K-windows, the large-step instability pattern over K, the agreement of two
-parameter sets, and runs stored as tidy frames (one row per checkpoint or step, tagged with
-seed, K and the caller's columns). NaN is never dropped: a diverged run fails what it
-enters."""
+"""Reading the claim's stored runs (the 'curves', 'loss' and scalars tables of its
+experiment, one row per checkpoint, step or run, tagged with seed, K, features and which
+step): per-seed curves and final accuracies per K, divergence steps, the staircase of the
+train loss within K-windows and the large-step instability pattern over K (Goldwaser & Ge,
+Fig. 1-2). NaN is never dropped: a diverged run fails what it enters."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from sgdclaims.curves import final_of
-from sgdclaims.linearise.maps import k_label
+from sgdclaims.linearise import k_label
 from sgdclaims.values import Value
 
 #: the share of a K-window whose loss decrease is compared (first and last 10%)
@@ -60,31 +59,15 @@ def upward_closed(diverged: Mapping[float, np.ndarray]) -> np.ndarray:
     return (closed & ~flags[0] & flags[1:].any(axis=0)).astype(np.float64)
 
 
-def rel_err(params: Mapping[str, torch.Tensor], ref: Mapping[str, torch.Tensor]) -> float:
-    """||params - ref|| / ||ref|| over all parameters together (NaN if either is)."""
-    num = math.sqrt(sum(float((params[k] - ref[k]).double().pow(2).sum()) for k in ref))
-    return num / math.sqrt(sum(float(ref[k].double().pow(2).sum()) for k in ref))
-
-
-def accuracy_gap(acc: Mapping[float, np.ndarray], ks: Sequence[float], ref: np.ndarray,
-                 note: str) -> Value:  # fmt: skip
+def accuracy_gap(
+    acc: Mapping[float, np.ndarray], ks: Sequence[float], ref: np.ndarray, note: str
+) -> Value:
     """max over K in ks of |mean acc_K - mean ref| (the seed means of final accuracies), per
     seed the paired max |acc_K - ref|, the gap per K beside it; a NaN (diverged) run makes
     the value NaN whichever K it is (never dropped by a max)."""
     gaps = np.array([abs(np.mean(acc[float(k)]) - np.mean(ref)) for k in ks])
     paired = np.max(np.abs(np.stack([np.asarray(acc[float(k)]) - ref for k in ks])), axis=0)
     return Value(np.max(gaps), paired, note, {f"K={k_label(k)}": g for k, g in zip(ks, gaps)})
-
-
-def run_frames(run: Any, **ident: Any) -> dict[str, pd.DataFrame]:
-    """A LinearisedRun as tidy frames, each row tagged with `ident` (seed, K, ...): 'curves'
-    (test accuracy and sharpness at the checkpoints) and 'loss' (train loss per step)."""
-    curves = pd.DataFrame(
-        {**ident, "step": run.steps, "test_acc": run.test_acc, "sharpness": run.sharpness}
-    )
-    steps = np.arange(len(run.train_loss))
-    return {"curves": curves, "loss": pd.DataFrame({**ident, "step": steps,
-                                                    "train_loss": run.train_loss})}  # fmt: skip
 
 
 def _select(frame: pd.DataFrame, where: Mapping[str, Any]) -> pd.DataFrame:
@@ -128,7 +111,9 @@ def divergence_steps(scalars: pd.DataFrame, seeds: Sequence[int], **where: Any) 
 def divergence_note(scalars: pd.DataFrame, seeds: Sequence[int], **where: Any) -> str:
     """'; diverged (NaN: fails): K=100 seed 1 at step 805' for the runs matching `where`, or
     '' when none diverged."""
-    found = [f"K={k_label(k)} seed {seeds[i]} at step {int(v)}"
-             for k, vs in divergence_steps(scalars, seeds, **where).items()
-             for i, v in enumerate(vs) if v >= 0]  # fmt: skip
+    found = []
+    for k, vs in divergence_steps(scalars, seeds, **where).items():
+        for i, v in enumerate(vs):
+            if v >= 0:
+                found.append(f"K={k_label(k)} seed {seeds[i]} at step {int(v)}")
     return f"; diverged (NaN: fails): {', '.join(found)}" if found else ""

@@ -1,5 +1,6 @@
-"""Small statistics of the teacher-student claims: least-squares lines, the signed R^2 of a
-trend, the log-scale deviation of two eps_g curves, permutation means of a statistic."""
+"""eg_scaling's small statistics on its tables: least-squares lines, the signed R^2 of a trend,
+the log-scale deviation of two eps_g curves (Fig. 1b), permutation means of a statistic, and
+the per-K and per-L tables of certified eps_g* and SGD asymptotes (Fig. 2a, 3c)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,13 @@ def log_deviation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def permutation_mean(
-    statistic: Callable[[np.ndarray, np.ndarray], float], x: np.ndarray, table: np.ndarray,
-    *, draws: int = 200, seed: int = 0,
-) -> float:  # fmt: skip
+    statistic: Callable[[np.ndarray, np.ndarray], float],
+    x: np.ndarray,
+    table: np.ndarray,
+    *,
+    draws: int = 200,
+    seed: int = 0,
+) -> float:
     """Mean of statistic(x, column means of `table` (seeds, len(x))) over `draws` relabellings
     in which every seed's values are assigned to x by an independent random permutation."""
     table = np.asarray(table, dtype=np.float64)
@@ -80,9 +85,11 @@ def k_means(table: np.ndarray) -> np.ndarray:
 
 
 def trend(
-    frame: pd.DataFrame, column: str, statistic: Callable[[np.ndarray, np.ndarray], float],
+    frame: pd.DataFrame,
+    column: str,
+    statistic: Callable[[np.ndarray, np.ndarray], float],
     scale: float,
-) -> tuple[np.ndarray, float, list[float], float, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, float, list[float], float, np.ndarray]:
     """L values, statistic(L, per-L mean over seeds), the same per seed, its permutation mean
     (each seed's values assigned to L at random: the control) and the per-L means."""
     table = frame.pivot(index="seed", columns="L", values=column)
@@ -90,3 +97,21 @@ def trend(
     per_seed = [statistic(ls, row) for row in values]
     means = values.mean(0)
     return ls, statistic(ls, means), per_seed, permutation_mean(statistic, ls, values), means
+
+
+def deviations(frame: pd.DataFrame, n: int, ode: str = "eps_ode", k_ode: int = 0) -> pd.Series:
+    """Median |log10 eps_SGD - log10 eps_ODE| per (K, seed) at size n (Fig. 1b); the ODE of
+    the same run, or of K = k_ode from the same seed."""
+    at_n = frame[frame.n == n]
+    out = {}
+    for (k, seed), run_ in at_n.groupby(["k", "seed"]):
+        twin = at_n[(at_n.k == (k_ode or k)) & (at_n.seed == seed)]
+        out[(k, seed)] = log_deviation(run_.eps_sgd.to_numpy(), twin[ode].to_numpy())
+    return pd.Series(out).rename_axis(["k", "seed"])
+
+
+def line(ks: np.ndarray, table: np.ndarray, m: int) -> tuple[float, float, list, list]:
+    """Slope and R^2 of the per-K means against L = K - M, and of each start's values."""
+    slope, _, r2 = line_fit(ks - m, k_means(table))
+    per = [line_fit(ks - m, row) for row in table]
+    return slope, r2, [p[0] for p in per], [p[2] for p in per]

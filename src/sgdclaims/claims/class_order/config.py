@@ -1,0 +1,156 @@
+"""class_order's config (Schouten & Toonen 2023, Sec. 3.2): the paper's settings as defaults,
+and its cases, each change from the paper written beside its reason."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sgdclaims import validate as checks
+from sgdclaims.config import Cases, Config, Set
+from sgdclaims.training import checkpoint_steps, epoch_steps
+
+#: image shape (C, H, W) of every data set this claim runs on; models are built for it
+SHAPES: dict[str, tuple[int, int, int]] = {
+    "mnist": (1, 28, 28),
+    "fashion_mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
+}
+MODELS = ("linear", "cnn", "vit")
+NUM_CLASSES = 10
+#: fewest test images for per-class terms (CLAIMS.md asks >= 2,000; smoke runs use fewer)
+MIN_TEST = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassOrderConfig(Config):
+    """Schouten & Toonen 2023 on MNIST; the defaults are their settings (Sec. 3.2)."""
+
+    SMOKE: ClassVar[dict[str, Any]] = {
+        "n_train": 256,
+        "n_test": MIN_TEST,
+        "steps": 12,
+        "dense_until": 4,
+        "n_dense": 2,
+        "every": 4,
+        "n_permutations": 99,
+        "seeds": (0, 1),
+    }
+
+    dataset: str = "mnist"
+    require_full: bool = True
+    n_train: int | None = None
+    n_test: int | None = None
+    subset_seed: int = 0
+    vit_patch_size: int = 4
+    vit_layers: int = 4
+    vit_heads: int = 4
+    vit_hidden: int = 64
+    vit_mlp: int = 128
+    lr: float = 1e-3
+    linear_lr: float = 1e-2
+    batch_size: int = 64
+    epochs: float = 50.0
+    steps: int | None = None
+    dense_until: int = 4000
+    n_dense: int = 40
+    every: int = 500
+    control_seed: int = 0
+    n_permutations: int = 9999
+    seeds: tuple[int, ...] = tuple(range(5))
+
+    def validate(self) -> None:
+        """Raise ValueError naming the field for a config that cannot run."""
+        checks.require_choice("dataset", self.dataset, sorted(SHAPES))
+        for name in ("n_train", "n_test", "steps"):
+            if getattr(self, name) is not None:
+                checks.require_positive(name, getattr(self, name))
+        if self.n_test is not None and self.n_test < MIN_TEST:
+            raise ValueError(f"n_test must be >= {MIN_TEST} for per-class MI, got {self.n_test}")
+        for name in ("vit_patch_size", "vit_layers", "vit_heads", "vit_hidden", "vit_mlp"):
+            checks.require_positive(name, getattr(self, name))
+        side = SHAPES[self.dataset][1]
+        if side % self.vit_patch_size:
+            raise ValueError(
+                f"vit_patch_size {self.vit_patch_size} does not divide the {side}x{side} images "
+                f"of {self.dataset}"
+            )
+        if self.vit_hidden % self.vit_heads:
+            raise ValueError(f"vit_heads {self.vit_heads} does not divide vit_hidden")
+        for name in ("lr", "linear_lr", "batch_size", "epochs", "dense_until", "every"):
+            checks.require_positive(name, getattr(self, name))
+        checks.require_positive("n_permutations", self.n_permutations)
+        for name in ("n_dense", "subset_seed", "control_seed"):
+            checks.require_non_negative(name, getattr(self, name))
+        checks.require_seeds("seeds", self.seeds)
+
+    def total_steps(self, n_train: int) -> int:
+        """`steps` if set, else `epochs` passes over n_train images."""
+        return self.steps or epoch_steps(self.epochs, n_train, self.batch_size)
+
+    def checkpoints(self, steps: int) -> np.ndarray:
+        """Step 0, n_dense log-spaced steps up to dense_until, every `every` steps, 3 in the
+        last 5% of the run (the final value is their mean, CLAIMS.md)."""
+        return checkpoint_steps(
+            steps, dense_until=self.dense_until, n_dense=self.n_dense, every=self.every
+        )
+
+
+_LR_WHY = (
+    "0.05 for the CNN and the ViT (one shared lr, as in the paper) instead of 1e-3: at 1e-3 the "
+    "CNN's warm-up alone (the paper: ~4 of 50 epochs) is thousands of steps, beyond a CPU "
+    "budget of 300 steps. At 0.05 the regime the paper describes remains: the CNN's warm-up "
+    "(test accuracy below 1.5 x chance) lasts 100-150 steps, ~40% of the run (measured, "
+    "3 seeds, MNIST and Fashion-MNIST), while the ViT is past it at its first checkpoint "
+    "(step 25). Tried: 0.1, where the CNN's warm-up shrinks to ~50 steps, as long as the ViT's"
+)
+CASES = Cases(
+    ClassOrderConfig,
+    full={
+        "mnist": {},
+        "cifar10": {
+            "dataset": Set("cifar10", "the paper's second data set (3-channel 32x32 patches)"),
+            "epochs": Set(100.0, "the paper's CIFAR-10 run length (Sec. 3.2)"),
+        },
+        "fashion_mnist": {
+            "dataset": Set(
+                "fashion_mnist",
+                "CLAIMS.md: Fashion-MNIST in every image claim's full tier; the paper's MNIST "
+                "settings",
+            ),
+        },
+    },
+    fast={
+        "mnist": {
+            "require_full": Set(
+                False, "the MNIST 10k subset (8,000 train / 2,000 test, the whole test split)"
+            ),
+        },
+        "fashion_mnist": {
+            "dataset": Set("fashion_mnist", "Fashion-MNIST, all 60,000 training images"),
+            "n_test": Set(
+                2000,
+                "a seeded, class-stratified 2,000-image test subset (CLAIMS.md: >= 2,000; each "
+                "checkpoint predicts it with two nets)",
+            ),
+        },
+    },
+    fast_common={
+        "lr": Set(0.05, _LR_WHY),
+        "linear_lr": Set(
+            0.05,
+            "0.05 instead of 1e-2, so that L is near its plateau within the short run; L only "
+            "has to be a converged linear classifier",
+        ),
+        "steps": Set(
+            300,
+            "300 SGD steps (CPU time: the ViT costs 60-90 ms a step on one core, and each "
+            "checkpoint predicts 2,000 test images with it)",
+        ),
+        "n_dense": Set(0, "no log-spaced checkpoints: the run is short"),
+        "every": Set(25, "a checkpoint every 25 steps: tau_c resolved to 25 of the 300 steps"),
+        "seeds": Set((0, 1, 2), "3 seeds instead of the paper's 5 runs (CPU time)"),
+    },
+)

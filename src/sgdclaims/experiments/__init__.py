@@ -1,1 +1,0 @@
-"""One module per claim: a frozen config per scale and run(config) -> Result."""
