@@ -240,23 +240,43 @@ def _fake_result(i_fy, mu, i_ly: float = 0.5, acc=None):
     for seed, (a, b) in enumerate(zip(i_fy, mu)):
         a, b = _pad(a), _pad(b)
         zeros = np.zeros(len(a))
-        frame = pd.DataFrame({
-            "step": np.arange(len(a)) * 10, "I_FY": a, "mu_L": b,
-            "test_acc": zeros + 0.9 if acc is None else acc[seed],
-            **{c: zeros for c in ("mu_control", "mu_knn", "mu_surrogate_L",
-                                  "mu_surrogate_control", "I_LY_given_F", "H_Y_given_F",
-                                  "I_SY_given_L")},
-        })  # fmt: skip
-        scalars = {"I_LY": i_ly, "l_acc": 0.85, "knn_acc": 0.85, "knn_k": 5.0,
-                   "knn_references": 500.0}  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "step": np.arange(len(a)) * 10,
+                "I_FY": a,
+                "mu_L": b,
+                "test_acc": zeros + 0.9 if acc is None else acc[seed],
+                "s_test_acc": zeros + 0.85,
+                "n_predicted": zeros + 2,
+                "s_n_predicted": zeros + 2,
+                "train_acc": zeros + 1.0,
+                **{
+                    c: zeros
+                    for c in ("mu_control", "mu_knn", "I_LY_given_F", "H_Y_given_F", "I_SY_given_L")
+                },
+            }
+        )
+        scalars = {
+            "I_LY": i_ly,
+            "l_acc": 0.85,
+            "knn_acc": 0.85,
+            "knn_k": 5.0,
+            "knn_references": 500.0,
+            "n_test": 2000.0,
+            "l_iterations": 10.0,
+            "f_diverged_at": -1.0,
+            "s_diverged_at": -1.0,
+        }
         units[seed] = UnitResult(frames={"curves": frame}, scalars=scalars)
     return combine(cfg, "key", list(units), units, 0.0, 0)
 
 
 def test_early_explained_is_per_seed_on_its_own_window():
     # window 0.1-0.4 bits; seed 1 leaves the warm-up later than seed 0
-    res = _fake_result([[0, 0.2, 0.3, 0.6, 0.6, 0.6], [0, 0, 0.2, 0.35, 0.6, 0.6]],
-                       [[0, 0.1, 0.3, 0.5, 0.5, 0.5], [0, 0, 0.2, 0.35, 0.5, 0.5]])  # fmt: skip
+    res = _fake_result(
+        [[0, 0.2, 0.3, 0.6, 0.6, 0.6], [0, 0, 0.2, 0.35, 0.6, 0.6]],
+        [[0, 0.1, 0.3, 0.5, 0.5, 0.5], [0, 0, 0.2, 0.35, 0.5, 0.5]],
+    )
     values = statistics(res)
     assert values["early_explained"].per_seed == pytest.approx((0.5, 1.0))
     assert values["window_points"].per_seed == (2, 2)
@@ -280,4 +300,4 @@ def test_final_statistics_use_the_last_5_percent():
     assert values["retained"].value == pytest.approx(0.8)
     assert values["retention_drop"].value == pytest.approx(0.1)
     assert values["outgrown"].value == pytest.approx(0.10)
-    assert values["retention_drop_control"].value == pytest.approx(0.9)
+    assert values["fits_training_set"].value == 1.0 and values["alive"].value == 1.0

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from sgdclaims import claims
 from sgdclaims.cli import main as cli_main
 from sgdclaims.costtable import load_costs
+from sgdclaims.figure import paper_figure
 from sgdclaims.report import store
 from sgdclaims.report.downloads import cell, download_names
-from sgdclaims.figure import paper_figure
 from sgdclaims.report.format import fmt_number
 from sgdclaims.report.provenance import collect_provenance
 from sgdclaims.report.render import render_all, render_pages
@@ -65,7 +65,7 @@ def test_toy_page_written_by_the_run(toy_store):
     assert "The toy score is high." in page and "A synthetic claim that exercises" in page
     assert 'id="stat-score"' in page and "A low score." in page  # what would falsify it
     assert "~0.97 (Fig. 1)" in page  # the paper's value beside ours
-    assert "score_control = 0.06" in page  # the control beside the statistic
+    assert "score_control = 0.56" in page  # the control beside the statistic
     assert page.count('<img src="data:image/svg+xml;base64,') == 2  # a figure per case
     assert '<tr class="changed">' in page and "the synthetic toy set" in page  # setup + why
     assert "not testable here: precondition ready = 0" in page
@@ -73,6 +73,8 @@ def test_toy_page_written_by_the_run(toy_store):
     assert "CorruptDataFile" in page or "truncated" in page  # the data error, as an error
     assert re.search(r"[0-9a-f]{40}", page) and "torch 2." in page  # provenance
     assert "Traceback" not in page
+    assert re.search(r"margin [0-9.]+ sd · holds in \d+% of resamples", page)  # stability
+    assert "reference-seconds" in page and "GFLOP/s" in page  # time against the budget
 
 
 def test_index_row_shows_values_criteria_problems(toy_store):
@@ -221,6 +223,7 @@ def test_downloads_beside_the_page(toy_store):
         assert f'href="{name}" download' in page
     rows = list(csv.DictReader(io.StringIO((toy_store / names["statistics"]).read_text())))
     score = next(r for r in rows if r["statistic"] == "score" and r["dataset"] == "toyset")
+    assert float(score["bootstrap_share"]) == 1.0 and float(score["margin_sd"]) > 0
     assert float(score["value"]) == pytest.approx(0.91) and score["op"] == ">="
     assert [float(v) for v in score["per_seed"].split(";")] == pytest.approx([0.9, 0.91, 0.92])
     assert score["paper"] == "~0.97 (Fig. 1)" and score["control"] == "score_control"

@@ -3,21 +3,28 @@ validation, the statistics table, and every branch of evaluate()."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sgdclaims.spec import Check, ClaimSpec, Control, Criterion, NotReproduced, Paper
+from sgdclaims.record import verdict_of
+from sgdclaims.spec import Check, ClaimSpec, Control, Criterion, NotReproduced, Null, Paper
 from sgdclaims.values import Statistics, Value, seed_mean
 from sgdclaims.verdicts import (
+    CONTROL,
+    DEAD,
+    MISS,
     ClaimMiss,
     ControlPassed,
+    DeadRun,
     HarnessCheckFailed,
     NotTestable,
     enforce,
     evaluate,
+    stability,
 )
 
 PAPER = Paper("A & B", "2026", "T", "Fig. 1")
@@ -52,7 +59,7 @@ def test_bad_criteria_and_specs_are_refused():
         Criterion("=>", 1)
     with pytest.raises(ValueError, match="threshold must be a number"):
         Criterion(">=", math.nan)
-    with pytest.raises(ValueError, match="needs a control"):
+    with pytest.raises(ValueError, match="states its null \\(a contrast\\) or has a control"):
         spec(Check("s", "statistic", "m", Criterion(">=", 1)))
     with pytest.raises(ValueError, match="only a reported value has no criterion"):
         spec(Check("s", "harness", "m"))
@@ -157,3 +164,116 @@ def test_seed_mean_never_drops_nan():
     assert seed_mean([2.0]).spread is None
     with pytest.raises(ValueError, match="at least one"):
         seed_mean([])
+
+
+# --- falsifiability: alive, quantifiers, misses-only preconditions, nulls, exact ranks --------
+
+EVERY = Check(
+    "e", "statistic", "every seed", Criterion(">=", 0.8), "low", every_seed=True,
+    control=Control("e_control", Criterion("<", 0.8), "c"), requires=("late", "pre"),
+)  # fmt: skip
+LATE = Check("late", "precondition", "eventually", Criterion(">=", 0.99), misses_only=True)
+CONTRAST = Check(
+    "d", "statistic", "a contrast", Criterion(">=", 0.05), "small",
+    null=Null("S, trained the same way", "d_excess", Criterion(">=", 0.02)),
+)  # fmt: skip
+RANK = Check(
+    "rho", "statistic", "rank", Criterion("<=", -0.8, tolerance=1e-9), "not monotone",
+    null=Null("a shuffled order"), reported_at=("fast",),
+)  # fmt: skip
+FALSIFIABLE = spec(EVERY, LATE, PRE, CONTRAST, RANK)
+
+
+def fvalues(**kw) -> dict[str, Value]:
+    out = {
+        "e": seed_mean(kw.get("e", [0.9, 0.85, 0.95])),
+        "e_control": seed_mean(kw.get("e_control", [0.5, 0.6, 0.7])),
+        "late": seed_mean(kw.get("late", [1.0, 1.0, 1.0])),
+        "pre": seed_mean(kw.get("pre", [0.1, 0.1, 0.1])),
+        "d": seed_mean(kw.get("d", [0.2, 0.2])),
+        "d_excess": seed_mean(kw.get("d_excess", [0.1, 0.1])),
+        "rho": Value(kw.get("rho", -0.7999999999999999)),
+    }
+    for name, dead in kw.get("dead", {}).items():
+        out[name] = dataclasses.replace(out[name], dead=dead)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "kw", "verdict"),
+    [
+        ("e", {}, "supported"),
+        ("e", {"e": [0.9, 0.79, 0.95]}, MISS),  # the mean passes, the worst seed does not
+        ("e", {"e_control": [0.5, 0.95, 0.9]}, "supported"),  # the control's worst seed misses
+        ("e", {"e_control": [0.85, 0.95, 0.9]}, CONTROL),  # the control holds on every seed
+        ("e", {"pre": [0.1, 0.0, 0.1]}, "not testable here"),  # one seed fails a precondition
+        ("e", {"late": [1.0, 0.9, 1.0]}, "supported"),  # misses-only: a pass stands
+        ("e", {"late": [1.0, 0.9, 1.0], "e": [0.5] * 3}, "not testable here"),  # a miss does not
+        ("e", {"dead": {"e": ("seed 1",)}}, DEAD),
+        ("e", {"dead": {"pre": ("seed 1",)}, "pre": [0.1, 0.0, 0.1]}, DEAD),  # never not testable
+        ("e", {"dead": {"e_control": ("seed 2",)}}, DEAD),
+        ("late", {"late": [1.0, 0.9, 1.0]}, "not met"),
+        ("late", {"dead": {"late": ("seed 0",)}}, DEAD),
+        ("d", {}, "supported"),
+        ("d", {"d_excess": [0.1, 0.01]}, "supported"),  # not every seed: the mean 0.055
+        ("d", {"d_excess": [0.01, 0.01]}, MISS),  # clears its threshold, not its null
+        ("rho", {}, "supported"),  # -0.7999999999999999 meets <= -0.8 exactly
+        ("rho", {"rho": -0.79}, MISS),
+    ],
+)
+def test_falsifiability_branches(name, kw, verdict):
+    outcome = evaluate(FALSIFIABLE, name, fvalues(**kw))
+    assert outcome.verdict == verdict, outcome.message
+
+
+def test_dead_runs_fail_whatever_is_declared():
+    outcome = evaluate(FALSIFIABLE, "e", fvalues(dead={"e": ("seed 1 (cnn)",)}))
+    declared = NotReproduced("e", "fast", "*", "declared", "x")
+    assert verdict_of(outcome, declared)[0] == "failed"
+    assert "seed 1 (cnn)" in outcome.message
+    with pytest.raises(DeadRun):
+        enforce(outcome)
+
+
+def test_every_seed_records_the_worst_seed_and_the_mean():
+    record = evaluate(FALSIFIABLE, "e", fvalues(e=[0.9, 0.79, 0.95])).record
+    assert record["asserted"] == 0.79 and record["value"] == pytest.approx(0.88)
+    assert record["quantifier"] == "worst seed"
+
+
+def test_reported_at_a_scale_records_without_asserting():
+    outcome = evaluate(FALSIFIABLE, "rho", fvalues(rho=-0.1), scale="fast")
+    assert outcome.verdict == "reported" and outcome.record["would_be"] == MISS
+    assert evaluate(FALSIFIABLE, "rho", fvalues(rho=-0.1), scale="full").verdict == MISS
+
+
+def test_a_statistic_needs_a_null_or_a_control_and_only_statistics_have_them():
+    with pytest.raises(ValueError, match="states its null"):
+        spec(Check("s", "statistic", "m", Criterion(">=", 1)))
+    with pytest.raises(ValueError, match="only a precondition can be misses-only"):
+        spec(Check("h", "harness", "m", Criterion(">=", 1), misses_only=True))
+    with pytest.raises(ValueError, match="an excess needs a criterion"):
+        Null("x", "x_excess")
+    assert "d_excess" in spec(CONTRAST).names
+
+
+def test_tolerance_is_in_the_criterions_favour_only():
+    assert Criterion("<=", -0.8, tolerance=1e-9).holds(-0.7999999999999999)
+    assert not Criterion("<=", -0.8, tolerance=1e-9).holds(-0.7999)
+    assert Criterion(">=", 1.0, tolerance=1e-9).holds(0.9999999999999999)
+    assert not Criterion(">=", 1.0).holds(0.9999999999999999)
+    with pytest.raises(ValueError, match="tolerance is for rounding only"):
+        Criterion(">=", 1.0, tolerance=0.01)
+
+
+def test_stability_margin_and_bootstrap_share():
+    check = Check("s", "statistic", "m", Criterion(">=", 0.8), null=Null("n"))
+    far = stability(check, seed_mean([0.95, 1.0, 1.05]))
+    assert far["margin_sd"] == pytest.approx(4.0) and far["bootstrap_share"] == 1.0
+    edge = stability(check, seed_mean([0.6, 0.8, 1.1]))
+    assert 0.3 < edge["bootstrap_share"] < 0.9
+    worst = Check("w", "statistic", "m", Criterion(">=", 0.8), null=Null("n"), every_seed=True)
+    assert stability(worst, seed_mean([0.79, 0.9, 0.9]))["bootstrap_share"] < 0.8
+    replicated = Value(0.9, replicates=(0.9, 0.7, 0.85, 0.81))
+    assert stability(check, replicated)["bootstrap_share"] == 0.75
+    assert stability(check, Value(0.9)) == {"margin_sd": None, "bootstrap_share": None}

@@ -14,7 +14,9 @@ from sgdclaims.data import subsample
 from sgdclaims.data.registry import load_digits
 from sgdclaims.models import MLP, LinearClassifier, seeded
 from sgdclaims.training import (
+    RULES,
     CheckpointRecorder,
+    Divergence,
     batch_order,
     checkpoint_steps,
     epoch_steps,
@@ -143,3 +145,57 @@ def test_train_sgd_bad_input(digits, bad, match):
     args = {"steps": 10, "lr": 0.1, "checkpoints": [0, 10], "data_seed": 0} | bad
     with pytest.raises(ValueError, match=match):
         train_sgd(LinearClassifier((1, 8, 8), 10), digits, **args)
+
+
+def test_divergence_rule_fires_on_nan_and_on_a_hundredfold_loss():
+    div = Divergence("cpu")
+    for step, loss in enumerate([1.0, 3.0, 150.0, 1.0, float("nan")], start=1):
+        div.update(step, torch.tensor(loss))
+    assert div.fired and div.step == 3 and div.rule == RULES[2]
+    nan = Divergence("cpu")
+    for step, loss in enumerate([2.0, float("inf"), 500.0], start=1):
+        nan.update(step, torch.tensor(loss))
+    assert nan.step == 2 and nan.rule == RULES[1]
+    calm = Divergence("cpu")
+    calm.update(1, torch.tensor(2.0))
+    calm.update(2, torch.tensor(199.0))
+    assert not calm.fired and calm.rule == "" and calm.step == -1
+
+
+def test_a_diverging_run_stops_and_records_the_rule(digits):
+    model = seeded(lambda: MLP((1, 8, 8), 10, hidden=(64,)), 3)
+    traj = train_sgd(
+        model, digits, steps=200, lr=1e6, checkpoints=[0, 10, 50, 100, 200], data_seed=1
+    )
+    assert traj.diverged in RULES.values() and 1 <= traj.diverged_at <= 10
+    assert len(traj.steps) == 5 and np.isnan(traj.train_loss[2:]).all()
+    assert traj.n_predicted.shape == (5,)
+    healthy = train_sgd(
+        seeded(lambda: MLP((1, 8, 8), 10, hidden=(64,)), 3),
+        digits,
+        steps=60,
+        lr=0.1,
+        checkpoints=[0, 30, 60],
+        data_seed=1,
+    )
+    assert healthy.diverged == "" and healthy.diverged_at == -1
+    assert healthy.n_predicted[-1] > 2
+
+
+def test_until_ends_the_run_at_the_first_checkpoint_it_holds(digits):
+    asked = []
+
+    def until(step, preds):
+        asked.append(step)
+        return step >= 20
+
+    traj = train_sgd(
+        seeded(lambda: MLP((1, 8, 8), 10, hidden=(64,)), 3),
+        digits,
+        steps=100,
+        lr=0.1,
+        checkpoints=[0, 10, 20, 50, 100],
+        data_seed=1,
+        until=until,
+    )
+    assert asked == [10, 20] and traj.steps.tolist() == [0, 10, 20] and len(traj.test_acc) == 3

@@ -100,6 +100,9 @@ class ClaimCase:
             "units": [str(u) for u in result.units],
             "reused_units": int(result.reused),
             "compute_seconds": result.compute_seconds,
+            "cpu_seconds": float(result.scalars["cpu_seconds"].sum()),
+            "reference_seconds": result.reference_seconds,
+            "gflops": [float(g) for g in result.scalars["gflops"]],
             "unit_seconds": {
                 str(u): float(t)
                 for u, t in zip(result.scalars["unit"], result.scalars["seconds"], strict=True)

@@ -120,6 +120,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from sgdclaims import claims
 
     spec = claims.spec(claim)  # raises at collection when the spec names unknown values
+    claims.check_falsifiable(claim, claims.get(claim))  # ... or a control cannot be shown to fail
     params = []
     for scale, dataset in claims.cases(claim):
         marks = [getattr(pytest.mark, scale)]
@@ -215,7 +216,10 @@ class SpecCheck:
         as 'not testable here' when a precondition failed."""
         from sgdclaims.verdicts import NotTestable, enforce, evaluate
 
-        outcome = evaluate(self.case.spec, self.name, self.case.values, dataset=self.case.dataset)
+        case = self.case
+        outcome = evaluate(
+            case.spec, self.name, case.values, dataset=case.dataset, scale=case.scale
+        )
         self.node.stash[OUTCOME_STASH] = outcome
         try:
             enforce(outcome)

@@ -14,10 +14,10 @@ import datetime as dt
 from typing import Any
 
 from sgdclaims.spec import NotReproduced
-from sgdclaims.verdicts import CONTROL, HARNESS, MISS, NotTestable, Outcome, SpecFailure
+from sgdclaims.verdicts import CONTROL, DEAD, HARNESS, MISS, NotTestable, Outcome, SpecFailure
 
 #: outcomes of evaluate() that fail the test
-FAILING = (MISS, CONTROL, HARNESS)
+FAILING = (MISS, CONTROL, HARNESS, DEAD)
 
 
 def verdict_of(outcome: Outcome, miss: NotReproduced | None) -> tuple[str, str]:

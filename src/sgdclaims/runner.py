@@ -26,6 +26,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sgdclaims.cache import default_cache_root, dump_entry, load_entry, write_atomic
+from sgdclaims.calibration import machine_gflops, reference_seconds
 from sgdclaims.config import Config
 from sgdclaims.fingerprint import claim_package
 
@@ -62,6 +63,10 @@ class UnitResult:
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     provenance: dict[str, Any] = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
+    #: CPU time of this process while the unit was computed (robust to a loaded machine;
+    #: all of torch's threads counted), and the machine's calibration figure (GFLOP/s)
+    cpu_seconds: float = 0.0
+    gflops: float = 0.0
 
 
 @dataclasses.dataclass
@@ -85,6 +90,15 @@ class Result:
     def compute_seconds(self) -> float:
         """Seconds the units took when they were computed (cached units included)."""
         return float(self.scalars["seconds"].sum())
+
+    @property
+    def reference_seconds(self) -> float:
+        """The units' CPU seconds in reference-machine seconds (shared/CLAIMS.md, Budgets):
+        each unit's CPU time x the figure of the machine that computed it / 68."""
+        frame = self.scalars
+        return float(
+            sum(reference_seconds(c, g) for c, g in zip(frame["cpu_seconds"], frame["gflops"]))
+        )
 
     def per_unit(self, name: str, sort_by: str = "step") -> list[pd.DataFrame]:
         """One of the frames split by unit (in the order of `units`), each sorted."""
@@ -138,11 +152,13 @@ class Batch:
 
     def compute_and_store(self, unit: Hashable) -> UnitResult:
         """Compute one unit in this process and store it atomically."""
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = self.compute(unit)
         if not isinstance(out, UnitResult):
             raise TypeError(f"compute({unit!r}) returned {type(out).__name__}, not UnitResult")
         out.seconds = time.perf_counter() - t0
+        out.cpu_seconds = time.process_time() - c0
+        out.gflops = machine_gflops()
         dump_entry(self.path(unit), out)
         return out
 
@@ -266,7 +282,16 @@ def combine(
         ]
         frames[name] = pd.concat(parts, ignore_index=True)
     scalars = pd.DataFrame(
-        [{"unit": u, **r.scalars, "seconds": r.seconds} for u, r in results.items()]
+        [
+            {
+                "unit": u,
+                **r.scalars,
+                "seconds": r.seconds,
+                "cpu_seconds": getattr(r, "cpu_seconds", 0.0),
+                "gflops": getattr(r, "gflops", 0.0),
+            }
+            for u, r in results.items()
+        ]
     )
     provenance: dict[str, Any] = {}
     for r in results.values():

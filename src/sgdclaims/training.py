@@ -52,12 +52,64 @@ def epoch_steps(epochs: float, n_train: int, batch_size: int) -> int:
 @dataclasses.dataclass
 class Trajectory:
     """What a run recorded: at each checkpoint step, the test predictions (T, n_test), test
-    accuracy and the mean training loss of the steps since the previous checkpoint."""
+    accuracy, the number of distinct predicted classes and the mean training loss of the
+    steps since the previous checkpoint; and the divergence rule that stopped the run ('' if
+    none) with the step at which it fired (-1 if none)."""
 
     steps: np.ndarray
     test_preds: torch.Tensor
     test_acc: np.ndarray
     train_loss: np.ndarray
+    n_predicted: np.ndarray
+    diverged: str = ""
+    diverged_at: int = -1
+
+
+#: the divergence rule (shared/CLAIMS.md, Common ground): a training loss above this many
+#: times its initial value, or NaN / inf, at any step stops the run
+DIVERGENCE_FACTOR = 100.0
+#: the rules, by the code Divergence keeps on the device
+RULES = {1: "loss not finite", 2: f"loss above {DIVERGENCE_FACTOR:g}x its initial value"}
+
+
+class Divergence:
+    """The one divergence rule, checked at every step without a host sync: the first step
+    whose training loss is NaN / inf or above 100x the first step's loss, and which rule
+    fired. Training loops read `fired` at their checkpoints (where they sync anyway) and
+    stop there."""
+
+    def __init__(self, device: torch.device | str) -> None:
+        self.initial: torch.Tensor | None = None
+        self.first = torch.full((), -1, dtype=torch.long, device=device)
+        self.code = torch.zeros((), dtype=torch.long, device=device)
+
+    def update(self, step: int, loss: torch.Tensor) -> None:
+        """Check one step's (scalar) training loss."""
+        loss = loss.detach()
+        if self.initial is None:
+            self.initial = loss.clone()
+        finite = torch.isfinite(loss)
+        code = torch.where(
+            ~finite, 1, torch.where(loss > DIVERGENCE_FACTOR * self.initial, 2, 0)
+        ).to(torch.long)
+        new = (self.first < 0) & (code > 0)
+        self.first = torch.where(new, step, self.first)
+        self.code = torch.where(new, code, self.code)
+
+    @property
+    def fired(self) -> bool:
+        """True once a rule fired (a host sync)."""
+        return bool(self.first.item() >= 0)
+
+    @property
+    def rule(self) -> str:
+        """The rule that fired, '' if none."""
+        return RULES.get(int(self.code.item()), "")
+
+    @property
+    def step(self) -> int:
+        """The step at which it fired, -1 if none."""
+        return int(self.first.item())
 
 
 def batch_order(n: int, batch_size: int, steps: int, data_seed: int) -> torch.Tensor:
@@ -101,12 +153,13 @@ class CheckpointRecorder:
         self.marks = np.unique(np.asarray(checkpoints, dtype=np.int64))
         if len(self.marks) == 0 or self.marks[0] < 0:
             raise ValueError(f"checkpoints must be non-negative steps, got {self.marks[:3]}")
-        self._set = set(self.marks.tolist())
+        self.marks_set = set(self.marks.tolist())
         self.x_test, self.y_test = x_test, y_test
         self.predict_fn, self.on_checkpoint = predict_fn, on_checkpoint
         self.preds: list[torch.Tensor] = []
         self.accs: list[float] = []
         self.losses: list[float] = []
+        self.classes: list[int] = []
         self._running = torch.zeros((), device=y_test.device)
         self._count = 0
 
@@ -117,22 +170,37 @@ class CheckpointRecorder:
 
     def at(self, step: int) -> None:
         """Record if `step` is a checkpoint."""
-        if step not in self._set:
+        if step not in self.marks_set:
             return
         p = self.predict_fn(self.x_test)
         self.preds.append(p.cpu())
         self.accs.append((p == self.y_test).float().mean().item())
+        self.classes.append(int(torch.unique(p).numel()))
         self.losses.append((self._running / self._count).item() if self._count else float("nan"))
         self._running, self._count = torch.zeros((), device=self.y_test.device), 0
         if self.on_checkpoint is not None:
             self.on_checkpoint(step)
 
-    def trajectory(self) -> Trajectory:
+    def stop(self, step: int) -> None:
+        """The run stopped after `step` (a divergence rule fired): every later checkpoint
+        records the stopped model's predictions and a NaN training loss."""
+        for mark in self.marks[self.marks > step]:
+            self._running, self._count = torch.full((), float("nan")), 1
+            self.at(int(mark))
+
+    def trajectory(self, divergence: Divergence | None = None) -> Trajectory:
         """What was recorded (every checkpoint must have been reached)."""
         if len(self.preds) != len(self.marks):
             raise RuntimeError(f"recorded {len(self.preds)} of {len(self.marks)} checkpoints")
+        fired = divergence is not None and divergence.fired
         return Trajectory(
-            self.marks, torch.stack(self.preds), np.asarray(self.accs), np.asarray(self.losses)
+            self.marks,
+            torch.stack(self.preds),
+            np.asarray(self.accs),
+            np.asarray(self.losses),
+            np.asarray(self.classes),
+            divergence.rule if fired else "",
+            divergence.step if fired else -1,
         )
 
 
@@ -161,11 +229,14 @@ def train_sgd(
     progress: bool = False,
     desc: str = "train",
     on_checkpoint: Callable[[int, nn.Module], None] | None = None,
+    until: Callable[[int, torch.Tensor], bool] | None = None,
 ) -> Trajectory:
     """Train `model` in place with SGD (cross-entropy) for `steps` mini-batch steps and record
     test predictions at each step in `checkpoints` (0 = before training).
 
     on_checkpoint(step, model) is called at each checkpoint (e.g. to record activations).
+    until(step, test_predictions), asked at each checkpoint, ends the run there when true
+    (the trajectory then ends at that checkpoint): for runs that only need an early phase.
     """
     _check_args(steps, lr, batch_size, momentum)
     marks = np.unique(np.asarray(checkpoints, dtype=np.int64))
@@ -179,6 +250,7 @@ def train_sgd(
     recorder = CheckpointRecorder(
         marks, data.x_test, data.y_test, lambda x: predict(model, x), on_checkpoint=hook
     )
+    divergence = Divergence(device)
     recorder.at(0)
     for step in tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False):
         idx = order[step - 1]
@@ -187,8 +259,15 @@ def train_sgd(
         loss.backward()
         opt.step()
         recorder.add_loss(loss)
+        divergence.update(step, loss)
         recorder.at(step)
-    return recorder.trajectory()
+        if step in recorder.marks_set and divergence.fired:
+            recorder.stop(step)
+            break
+        if step in recorder.marks_set and until is not None and until(step, recorder.preds[-1]):
+            recorder.marks = recorder.marks[recorder.marks <= step]
+            break
+    return recorder.trajectory(divergence)
 
 
 def fit_logistic(

@@ -36,9 +36,23 @@ CLAIMS: tuple[str, ...] = (
 PACKAGE = __name__
 
 
+#: the sabotages every claim feeds through its statistics (shared/CLAIMS.md, Falsifiability):
+#: a seed that collapses to one predicted class partway, a seed whose loss turns NaN; each
+#: claim adds at least one claim-specific null of its own
+SABOTAGES = ("collapsed_seed", "nan_seed")
+#: the sabotages in which a run is not alive: every statistic must come out "failed"
+DEAD_SABOTAGES = SABOTAGES
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
-    """A claim's face: the parts of its package, by role."""
+    """A claim's face: the parts of its package, by role.
+
+    demonstrations: for each control of the spec, a constructed (or tiny real) result on
+    which the control meets its statistic's criterion, so the verdict would be "failed":
+    the proof that the control can fail. sabotage: results in which the claim is false by
+    construction (SABOTAGES and at least one claim-specific null); none may come out
+    "supported"."""
 
     cases: Cases
     run: Callable[[Config, RunContext], Result]
@@ -47,6 +61,8 @@ class Claim:
     figure_data: Callable[[Result, Mapping[str, Value]], dict[str, Any]]
     figures: tuple[Figure, ...] = ()
     tables: tuple[Table, ...] = ()
+    demonstrations: Mapping[str, Callable[[], Result]] = dataclasses.field(default_factory=dict)
+    sabotage: Mapping[str, Callable[[], Result]] = dataclasses.field(default_factory=dict)
 
 
 def check_claim(claim: str) -> str:
@@ -74,6 +90,27 @@ def get(claim: str) -> Claim:
     if unspecified:
         raise ValueError(f"{claim}: statistics() returns {unspecified}, which the spec lacks")
     return face
+
+
+def check_falsifiable(claim: str, face: Claim) -> None:
+    """ValueError naming the check whose control has no demonstration, and the sabotages a
+    claim lacks (shared/CLAIMS.md, Falsifiability)."""
+    for check, control in face.spec.controls:
+        if control.name not in face.demonstrations:
+            raise ValueError(
+                f"{claim}: the control {control.name} of {check.name} has no demonstration "
+                "(a result on which it meets the statistic's criterion); add it to the "
+                "claim's `demonstrations`"
+            )
+    extra = sorted(set(face.demonstrations) - {c.name for _, c in face.spec.controls})
+    if extra:
+        raise ValueError(f"{claim}: demonstrations {extra} name no control of the spec")
+    missing = [name for name in SABOTAGES if name not in face.sabotage]
+    if missing or len(face.sabotage) <= len(SABOTAGES):
+        raise ValueError(
+            f"{claim}: its sabotage suite needs {list(SABOTAGES)} and a claim-specific null "
+            f"of its own; it has {sorted(face.sabotage)}"
+        )
 
 
 def spec(claim: str) -> ClaimSpec:

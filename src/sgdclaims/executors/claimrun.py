@@ -29,7 +29,9 @@ def case_entries(case: ClaimCase, seconds: float) -> list[dict[str, Any]]:
     the same record and verdict mapping as the pytest plugin's)."""
     out = []
     for i, check in enumerate(case.spec.checks_for(case.scale, case.dataset)):
-        outcome = evaluate(case.spec, check.name, case.values, dataset=case.dataset)
+        outcome = evaluate(
+            case.spec, check.name, case.values, dataset=case.dataset, scale=case.scale
+        )
         entry = entry_of(
             case.claim,
             case.scale,

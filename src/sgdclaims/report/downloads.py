@@ -14,8 +14,8 @@ from sgdclaims.report.views import ClaimView
 
 STATISTICS = (
     "claim", "scale", "dataset", "statistic", "kind", "verdict", "value", "spread",
-    "per_seed", "op", "threshold", "control", "control_value", "paper", "reason",
-    "session", "run_at",
+    "per_seed", "asserted", "op", "threshold", "control", "control_value", "margin_sd",
+    "bootstrap_share", "dead", "paper", "reason", "session", "run_at",
 )  # fmt: skip
 HISTORY = (
     "claim", "scale", "dataset", "statistic", "session", "finished_at", "commit", "dirty",
@@ -61,12 +61,14 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
 
 
 def statistics_csv(claim: ClaimView) -> str:
-    """One line per claim test of the latest results: value, spread, per-seed values,
-    criterion, control, the paper's value, verdict and reason."""
+    """One line per claim test of the latest results: value, spread, per-seed values, the
+    asserted (worst-seed) value, criterion, control, verdict stability (margin in seed-spread
+    units, bootstrap share), runs not alive, the paper's value, verdict and reason."""
     rows = []
     for e in claim.entries:
         r = e.record or {}
         control = r.get("control") if isinstance(r.get("control"), dict) else {}
+        stable = r.get("stability") if isinstance(r.get("stability"), dict) else {}
         rows.append(
             {
                 "claim": claim.id,
@@ -78,10 +80,14 @@ def statistics_csv(claim: ClaimView) -> str:
                 "value": r.get("value"),
                 "spread": r.get("spread"),
                 "per_seed": r.get("per_seed"),
+                "asserted": r.get("asserted"),
                 "op": r.get("op"),
                 "threshold": r.get("threshold"),
                 "control": control.get("name"),
-                "control_value": control.get("value"),
+                "control_value": control.get("asserted", control.get("value")),
+                "margin_sd": stable.get("margin_sd"),
+                "bootstrap_share": stable.get("bootstrap_share"),
+                "dead": r.get("dead"),
                 "paper": r.get("reference"),
                 "reason": claim.why(e),
                 "session": e.session,

@@ -247,6 +247,31 @@ class ClaimView:
         return sum(float(c.payload.get("compute_seconds") or 0.0) for c in self.cases.values())
 
     @property
+    def fast_reference_seconds(self) -> float | None:
+        """The fast cases' compute in reference-machine seconds (CPU seconds x the computing
+        machine's calibration figure / 68); None where no case recorded it."""
+        fast = [c.payload for c in self.cases.values() if c.scale == "fast"]
+        known = [float(p["reference_seconds"]) for p in fast if p.get("reference_seconds")]
+        return sum(known) if known else None
+
+    @property
+    def calibration(self) -> str:
+        """The calibration figures (GFLOP/s) of the machines that computed the fast cases."""
+        figures = {
+            round(float(g))
+            for c in self.cases.values()
+            if c.scale == "fast"
+            for g in c.payload.get("gflops") or []
+            if g
+        }
+        return ", ".join(f"{g:g}" for g in sorted(figures))
+
+    @property
+    def budget(self) -> float | None:
+        """The fast tier's budget in reference-machine seconds (from the spec)."""
+        return self.spec.budget if self.spec is not None else None
+
+    @property
     def last_run(self) -> str:
         """When the claim's latest test ran (ISO time)."""
         return max((e.run_at for e in self.entries), default="")

@@ -7,6 +7,7 @@ This face names the claim's parts; the registry (sgdclaims.claims.CLAIMS) lists 
 from sgdclaims.claims import Claim
 from sgdclaims.claims.my_claim.config import CASES
 from sgdclaims.claims.my_claim.experiment import run
+from sgdclaims.claims.my_claim.falsify import DEMONSTRATIONS, SABOTAGE
 from sgdclaims.claims.my_claim.figures import FIGURES, TABLES, figure_data
 from sgdclaims.claims.my_claim.spec import SPEC
 from sgdclaims.claims.my_claim.statistics import statistics
@@ -19,4 +20,6 @@ CLAIM = Claim(
     figure_data=figure_data,
     figures=FIGURES,
     tables=TABLES,
+    demonstrations=DEMONSTRATIONS,
+    sabotage=SABOTAGE,
 )

@@ -18,7 +18,7 @@ from sgdclaims.values import Value
 
 def figure_data(result: Result, values: Mapping[str, Value]) -> dict[str, Any]:
     """What the figures and tables are drawn from (stored as JSON with the case)."""
-    return {"scores": result.scalars["score"].to_numpy()}
+    return {"scores": list(values["score"].per_seed)}
 
 
 def scores(data: dict[str, Any]) -> Any:

@@ -4,7 +4,8 @@ explains almost all of a CNN's information on the label, and the CNN keeps it la
 from sgdclaims.claims import Claim
 from sgdclaims.claims.linear_early.config import CASES
 from sgdclaims.claims.linear_early.experiment import run
-from sgdclaims.claims.linear_early.figures import FIGURES, figure_data
+from sgdclaims.claims.linear_early.falsify import DEMONSTRATIONS, SABOTAGE
+from sgdclaims.claims.linear_early.figures import FIGURES, TABLES, figure_data
 from sgdclaims.claims.linear_early.spec import SPEC
 from sgdclaims.claims.linear_early.statistics import statistics
 
@@ -15,4 +16,7 @@ CLAIM = Claim(
     spec=SPEC,
     figure_data=figure_data,
     figures=FIGURES,
+    tables=TABLES,
+    demonstrations=DEMONSTRATIONS,
+    sabotage=SABOTAGE,
 )

@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sgdclaims.claims.linear_early.statistics import WINDOW
-from sgdclaims.figure import Figure
+from sgdclaims.claims.linear_early.config import WINDOW
+from sgdclaims.figure import Figure, Table
 from sgdclaims.runner import Result
 from sgdclaims.values import Value
 
@@ -27,6 +27,7 @@ COLOURS = {
 def figure_data(result: Result, values: dict[str, Value]) -> dict[str, Any]:
     """The seed-mean curves of their Fig. 4 and their spread, for drawing."""
     frame = result.frame("curves").drop(columns="unit")
+    seeds = [u for u in result.units if not isinstance(u, str)]
     grouped = frame.groupby("step", sort=True)
     mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
     columns = ("I_FY", "mu_L", "mu_control", "mu_knn", "test_acc")
@@ -35,8 +36,41 @@ def figure_data(result: Result, values: dict[str, Value]) -> dict[str, Any]:
         "mean": {c: mean[c].to_numpy() for c in columns},
         "std": {c: std[c].to_numpy() for c in columns},
         "I_LY": values["I_LY"].value,
-        "title": f"{result.provenance.get('dataset', '')} ({len(result.units)} seeds)",
+        "title": f"{result.provenance.get('dataset', '')} ({len(seeds)} seeds)",
+        "seeds": seeds,
+        "per_seed": {name: list(values[name].per_seed) for name in PER_SEED},
+        "S": per_seed_s(values),
     }
+
+
+#: the values the per-seed table shows, with their column titles
+PER_SEED = {
+    "early_explained": "early_explained (L)",
+    "early_explained_control": "with C",
+    "nonlinear_control": "with k-NN",
+    "outgrows_linear": "I(F;Y|L)",
+    "outgrows_linear_excess": "over S",
+    "fits_training_set": "train acc.",
+    "retained": "R",
+    "retention_drop": "drop",
+}
+
+
+def per_seed_s(values: dict[str, Value]) -> list[float]:
+    """S's I(S_T;Y|L) per seed: F's gap less its excess over S."""
+    gap, excess = values["outgrows_linear"].per_seed, values["outgrows_linear_excess"].per_seed
+    return [g - e for g, e in zip(gap, excess, strict=True)]
+
+
+def per_seed_table(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """One row per seed: early_explained against L, C and the k-NN; outgrows against S;
+    F's training accuracy; excess retention R and the drop."""
+    columns = ["seed", *PER_SEED.values(), "I(S;Y|L)"]
+    rows = []
+    for i, seed in enumerate(data["seeds"]):
+        cells = [data["per_seed"][name][i] for name in PER_SEED]
+        rows.append([seed, *(round(float(c), 4) for c in cells), round(float(data["S"][i]), 4)])
+    return columns, rows
 
 
 def _band(ax: Any, steps: np.ndarray, data: dict[str, Any], column: str, **style: Any) -> None:
@@ -94,5 +128,16 @@ FIGURES = (
         "±1 std over seeds), the I(L;Y) line, the early window 0.2-0.8 I(L;Y) shaded, test "
         "accuracy on the right axis (Nakkiran et al. 2019, Fig. 4).",
         information_curves,
+    ),
+)
+
+TABLES = (
+    Table(
+        "per_seed",
+        "Each seed's statistics: early_explained against L, against C (L's per-class accuracy, "
+        "independent errors) and against the accuracy-matched k-NN; I(F_T;Y|L) and its excess "
+        "over S (a linear model trained by the same SGD); F's final training accuracy; excess "
+        "retention R and the retention drop.",
+        per_seed_table,
     ),
 )
