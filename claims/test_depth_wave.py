@@ -4,7 +4,7 @@ are linear, and mean preactivations turn negative deep layers first.
 
 `test_spec` checks every statistic, control, precondition and harness check of the spec
 (sgdclaims.claims.depth_wave.spec.SPEC, from shared/CLAIMS.md) on every case; the tests below
-check what is always true of the recorded result, whatever the verdicts.
+check what is true of the recorded result whatever the verdicts.
 """
 
 from __future__ import annotations
@@ -17,20 +17,20 @@ def test_spec(spec_check):
     spec_check.assert_holds()
 
 
-def test_every_variant_recorded_at_every_checkpoint(case):
-    """Each seed holds every variant at the same checkpoints, from step 0 to the last step,
-    with 3 checkpoints in the last 5% of the run (CLAIMS.md's final value)."""
+def test_every_member_recorded_at_every_evaluation(case):
+    """Each seed holds every member (first-k, last-k, twins) at the same evaluations, from
+    step 0 to the last step, and each member's divergence record."""
     cfg, curves = case.config, case.result.frame("curves")
     counts = curves.groupby(["unit", "variant"])["step"].agg(["min", "max", "count"])
-    assert len(counts) == len(cfg.seeds) * len(cfg.ks)
+    assert len(counts) == len(cfg.seeds) * len(cfg.labels())
     assert (counts["min"] == 0).all() and (counts["max"] == cfg.steps).all()
     assert counts["count"].nunique() == 1
-    steps = np.sort(curves["step"].unique())
-    assert (steps >= 0.95 * cfg.steps).sum() >= 3
+    runs = case.result.frame("runs")
+    assert sorted(runs["variant"]) == sorted(cfg.labels() * len(cfg.seeds))
 
 
 def test_accuracy_matches_the_stored_predictions(case):
-    """The recorded test accuracy of every variant, seed and checkpoint is the share of its
+    """The recorded test accuracy of every member, seed and evaluation is the share of its
     stored argmax predictions that equal the test labels (mu_baseline reads them)."""
     result = case.result
     for unit, curve in zip(result.units, result.per_unit("curves")):
@@ -40,14 +40,10 @@ def test_accuracy_matches_the_stored_predictions(case):
             assert np.allclose((preds[v] == y).mean(axis=1), acc, atol=1e-6)
 
 
-def test_curves_finite_and_bounded(case):
-    """No NaN or inf in a recorded curve after step 0 (a diverged run shows here), accuracies
-    in [0, 1], learning rates never rising (the plateau rule only decays)."""
-    curves = case.result.frame("curves")
-    trained = curves[curves["step"] > 0]
-    numbers = trained[["acc", "train_loss", "val_loss", "lr"]].to_numpy()
-    assert np.isfinite(numbers).all(), "a recorded curve holds NaN or inf"
-    assert ((curves["acc"] >= 0) & (curves["acc"] <= 1)).all()
-    for _, group in curves.groupby(["unit", "variant"]):
-        assert (np.diff(group.sort_values("step")["lr"].to_numpy()) <= 0).all()
-    assert np.isfinite(case.result.frame("preact")["mean"].to_numpy()).all()
+def test_one_learning_rate_schedule_that_only_decays(case):
+    """Every member of a seed trains at the same learning rate at every evaluation (the main
+    model's schedule), which never rises (the plateau rule only decays)."""
+    for curve in case.result.per_unit("curves"):
+        by_member = curve.pivot(index="step", columns="variant", values="lr").to_numpy()
+        assert (by_member == by_member[:, :1]).all()
+        assert (np.diff(by_member[:, 0]) <= 0).all()

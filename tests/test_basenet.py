@@ -87,6 +87,17 @@ def test_members_with_same_seed_start_identical_and_differ_by_seed():
 def test_partly_linear_mask():
     mask = partly_linear_mask(5, [0, 2, None])
     assert mask.tolist() == [[1, 1, 1, 1, 1], [0, 0, 1, 1, 1], [0, 0, 0, 0, 0]]
+    last = partly_linear_mask(5, [2, 4], last=True)
+    assert last.tolist() == [[1, 1, 1, 0, 0], [1, 0, 0, 0, 0]]
+
+
+@given(st.floats(-5, 5, allow_nan=False, width=32, allow_subnormal=False))
+def test_switch_gradient_is_relu_or_identity(value):
+    s = Switch(members=2, channels=1)
+    s.relu_on.copy_(torch.tensor([1.0, 0.0]))
+    x = torch.tensor([[[[value]], [[value]]]], requires_grad=True)
+    s(x).sum().backward()
+    assert x.grad.flatten().tolist() == [float(value > 0), 1.0]
 
 
 def test_k_larger_than_layers_is_refused():

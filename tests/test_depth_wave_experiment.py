@@ -1,9 +1,8 @@
-"""depth_wave pieces: d(k), t_neg, smoothing, preactivation hooks, the member optimiser and
-training loop (grouped members against separately built models), controls, configs, data."""
+"""depth_wave pieces: the persistent d(k), t_neg, smoothing, exact rank correlations and their
+shuffle p, train-mode preactivations, the one-lr member optimiser and the grouped training
+loop (against separately built models, the divergence rule per member), configs, data."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -13,50 +12,54 @@ from hypothesis import strategies as st
 from tiny_data import write_idx_split
 
 from sgdclaims.claims.depth_wave.config import CASES
-from sgdclaims.claims.depth_wave.experiment import load_task
-from sgdclaims.data import load
+from sgdclaims.claims.depth_wave.experiment import evaluations, grouped_model, load_task
 from sgdclaims.data.dataset import Dataset, DatasetInfo
-from sgdclaims.data.synthetic_variants import polarity_flips
+from sgdclaims.data.synthetic_variants import translated
 from sgdclaims.data.tasks import stratified_indices
 from sgdclaims.depth import (
     MemberSchedule,
     MemberSGD,
     augment_batch,
-    deep_first_correlation,
     divergence_step,
-    evaluate_members,
     first_negative_step,
-    preactivation_means,
-    shuffled_pass_fraction,
+    rank_correlations,
+    shuffle_p,
     smooth,
     train_members,
+    train_mode_preactivations,
 )
 from sgdclaims.models.basenet import BaseNet, narrow_layers, partly_linear_mask
+from sgdclaims.ranking import spearman
+from sgdclaims.spec import Criterion
 
 STEPS = np.arange(0, 1000, 50)
+MAIN = np.clip(0.3 + 0.6 * STEPS / 300, 0, 0.9)
 
 
-def _ramp(level: float, start: int) -> tuple[np.ndarray, np.ndarray]:
-    """Accuracy 0.3 -> 0.9 by step 300, and a variant that falls to `level` x main from
-    `start` on (a clean constructed curve)."""
-    main = np.clip(0.3 + 0.6 * STEPS / 300, 0, 0.9)
-    var = main.copy()
-    var[STEPS >= start] = level * main[STEPS >= start]
-    return main, var
+def test_divergence_is_the_start_of_a_persistent_drop():
+    drop = np.where(STEPS >= 500, 0.8, 1.0) * MAIN
+    assert divergence_step(STEPS, MAIN, drop, chance=0.1) in (450.0, 500.0)
+    dip = np.where((STEPS >= 200) & (STEPS < 500), 0.8, 1.0) * MAIN
+    assert divergence_step(STEPS, MAIN, dip, chance=0.1) == np.inf  # it recovers
+    assert divergence_step(STEPS, MAIN, 0.99 * MAIN, chance=0.1) == np.inf
 
 
-def test_divergence_step_finds_the_drop():
-    main, var = _ramp(0.8, 500)
-    assert divergence_step(STEPS, main, var, chance=0.25) in (450.0, 500.0)
+def test_divergence_skips_the_first_two_evaluations_and_low_main_accuracy():
+    low = 0.5 * MAIN
+    assert divergence_step(STEPS, MAIN, low, chance=0.1) == STEPS[2]
+    assert divergence_step(STEPS, MAIN, low, chance=0.28) == 150.0  # smoothed main >= 0.56
+    flat = np.full(len(STEPS), 0.3)
+    assert divergence_step(STEPS, flat, 0.5 * flat, chance=0.25) == np.inf
 
 
-def test_divergence_step_is_inf_when_tracking_ignores_chance_level_and_keeps_nan():
-    main, var = _ramp(0.99, 500)
-    assert divergence_step(STEPS, main, var, chance=0.25) == np.inf
-    low = np.full(len(STEPS), 0.3)
-    assert divergence_step(STEPS, low, 0.5 * low, chance=0.25) == np.inf
-    var[3] = np.nan
-    assert np.isnan(divergence_step(STEPS, main, var, chance=0.25))
+def test_divergence_keeps_nan_and_runs_over_leading_axes():
+    nan = MAIN.copy()
+    nan[3] = np.nan
+    assert np.isnan(divergence_step(STEPS, MAIN, nan, chance=0.1))
+    rows = np.stack([np.where(STEPS >= s, 0.8, 1.0) * MAIN for s in (200, 500, 2000)])
+    d = divergence_step(STEPS, MAIN, rows, chance=0.1)
+    assert d.shape == (3,) and d[2] == np.inf
+    assert [divergence_step(STEPS, MAIN, r, chance=0.1) for r in rows[:2]] == list(d[:2])
 
 
 @given(st.integers(1, 15))
@@ -71,7 +74,7 @@ def test_smoothing_needs_five_points():
         smooth(np.ones(4))
 
 
-def test_t_neg_and_deep_first():
+def test_t_neg_per_layer():
     steps = np.arange(10) * 10
     pre = np.zeros((4, 10))
     for layer, first in enumerate([None, 70, 40, 10]):
@@ -79,50 +82,65 @@ def test_t_neg_and_deep_first():
             pre[layer, steps >= first] = -0.2
     t_neg = first_negative_step(steps, pre)
     assert t_neg[0] == np.inf and list(t_neg[1:]) == [70, 40, 10]
-    rho, _ = deep_first_correlation(steps, pre)
-    assert rho == pytest.approx(-1.0)
-    assert np.isnan(deep_first_correlation(steps, pre[:2])[0])
 
 
-def test_shuffle_control_counts_every_permutation_or_draws():
-    rho = lambda _, v: float(np.corrcoef(np.arange(len(v)), v)[0, 1])  # noqa: E731
-    share, n = shuffled_pass_fraction([np.arange(5.0)[::-1]], rho, -0.99)
-    assert n == math.factorial(5) and share == pytest.approx(1 / 120)
-    share, n = shuffled_pass_fraction([np.arange(8.0), np.arange(8.0)], rho, 2.0)
-    assert n == 1000 and share == 1.0
+@given(st.lists(st.integers(0, 6), min_size=3, max_size=8))
+def test_rank_correlation_is_spearman_with_inf_last(values):
+    y = np.where(np.array(values) == 6, np.inf, np.array(values, dtype=float))
+    x = np.arange(len(y))
+    expected = spearman(x, y)
+    got = float(rank_correlations(x, y))
+    assert (np.isnan(got) and np.isnan(expected)) or got == pytest.approx(expected, abs=1e-12)
 
 
-def test_preactivation_means_per_member_and_layer():
+def test_rank_correlation_of_minus_0_8_compares_exactly():
+    rho = float(rank_correlations(np.arange(5), np.array([4, 5, 2, 3, 1])))
+    assert rho == -0.8 and Criterion("<=", -0.8).holds(rho) and not Criterion(">", -0.8).holds(rho)
+
+
+def test_shuffle_p_enumerates_one_group_and_draws_for_several():
+    rho, p = shuffle_p([np.arange(5)], [np.arange(5.0)[::-1]])
+    assert rho == -1.0 and p == pytest.approx(2 / 121)  # the identity order counted once more
+    rho, p = shuffle_p([np.arange(8)] * 3, [np.arange(8.0)[::-1]] * 3)
+    assert rho == -1.0 and p == pytest.approx(1 / 10_000)
+    rho, p = shuffle_p([np.arange(8)] * 3, [np.arange(8.0)] * 3)
+    assert rho == 1.0 and p == 1.0
+    assert np.isnan(shuffle_p([np.arange(1)], [np.ones(1)])[1])
+
+
+def test_train_mode_preactivations_are_the_mean_bn_shift_and_leave_running_stats():
     net = BaseNet(narrow_layers(4), (1, 14, 14), 4, members=2)
-    x = torch.randn(16, 1, 14, 14)
-    means = preactivation_means(net, x)
-    assert means.shape == (2, 10)
     with torch.no_grad():
-        net.blocks[3][1].bias.view(2, -1)[1].fill_(-1.0)
-    shifted = preactivation_means(net, x)
-    assert shifted[1, 3] == pytest.approx(-1.0, abs=0.3) and abs(shifted[0, 3]) < 0.3
-    assert net.training
-    logits, first = evaluate_members(net, x, n_preact=6, batch=4)
-    assert logits.shape == (16, 2, 4)
-    assert np.allclose(first.numpy(), preactivation_means(net, x[:6]), atol=1e-5)
+        for b in net.blocks:
+            b[1].bias.normal_()
+            b[1].weight.uniform_(0.5, 2.0)
+    before = [t.clone() for t in net.buffers()]
+    net.eval()
+    means = train_mode_preactivations(net, torch.randn(500, 1, 14, 14) * 3 + 1)
+    shifts = torch.stack([b[1].bias.view(2, -1).mean(1) for b in net.blocks], dim=1)
+    assert means.shape == (2, 10) and torch.allclose(means, shifts, atol=1e-5)
+    assert all(torch.equal(a, b) for a, b in zip(before, net.buffers()))
+    assert not net.training
 
 
-def test_member_sgd_is_torch_sgd_per_member_and_decays_on_a_plateau():
+def test_member_sgd_is_torch_sgd_per_member_with_one_lr_and_freezes():
     torch.manual_seed(0)
-    w = torch.nn.Parameter(torch.randn(2, 3))
+    w = torch.nn.Parameter(torch.randn(3, 2))
     ref = torch.nn.Parameter(w.detach()[0].clone())
-    opt = MemberSGD([w], 2, lr=0.1, momentum=0.9, patience=1, factor=0.1)
+    opt = MemberSGD([w], 3, lr=0.1, momentum=0.9, patience=1, factor=0.1)
     ref_opt = torch.optim.SGD([ref], lr=0.1, momentum=0.9)
+    opt.freeze(2)
+    frozen = w.detach()[2].clone()
     for _ in range(3):
-        (w[0] ** 2).sum().add((w[1] ** 3).sum()).backward()
+        (w**2).sum().backward()
         (ref**2).sum().backward()
         opt.step()
         ref_opt.step()
         ref_opt.zero_grad()
-    assert torch.allclose(w[0], ref)
-    for loss in ([1.0, 1.0], [0.5, 1.0], [0.6, 1.0]):
-        opt.observe(torch.tensor(loss))
-    assert opt.lr.tolist() == pytest.approx([0.1, 0.01])
+    assert torch.allclose(w[0], ref) and torch.equal(w[2], frozen)
+    for loss in (1.0, 0.5, 0.6, 0.6):
+        opt.observe(loss)
+    assert opt.lr == pytest.approx(0.01)
 
 
 def _task(n: int = 48, side: int = 8, classes: int = 3, seed: int = 0):
@@ -131,27 +149,64 @@ def _task(n: int = 48, side: int = 8, classes: int = 3, seed: int = 0):
     return x, torch.arange(n) % classes
 
 
-def test_grouped_members_train_like_separately_built_models():
-    """The grouped-variant trick: k = 0, 2 and all as members of one model train exactly as
-    three separately built one-member models from the same seed and batches."""
-    layers, ks = narrow_layers(2, (1, 1)), [0, 2, None]
-    mask = partly_linear_mask(len(layers), ks)
-    train, val, test = _task(), _task(12, seed=1), _task(12, seed=2)
+def _plan(patience: int | None = None, **changes) -> MemberSchedule:
     marks = np.array([0, 2, 4, 5, 6])
-    plan = MemberSchedule(6, 8, 0.1, 0.9, 1, 0.1, True, marks, 6)
-    group = BaseNet(layers, (1, 8, 8), 3, members=3)
-    group.init_members([5, 5, 5])
+    plan = MemberSchedule(6, 8, 0.1, 0.9, patience, 0.1, True, marks, marks[:3], 6)
+    return MemberSchedule(**{**plan.__dict__, **changes})
+
+
+def _group(mask: torch.Tensor, layers, seeds) -> BaseNet:
+    group = BaseNet(layers, (1, 8, 8), 3, members=len(mask))
+    group.init_members(seeds)
     group.set_relu(mask)
-    out = train_members(group, train, val, test, plan, data_seed=3)
+    return group
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_grouped_members_train_like_separately_built_models(channels_last):
+    """k = 0, 2 and all as members of one model train exactly as three separately built
+    one-member models from the same seed and batches."""
+    layers = narrow_layers(2, (1, 1))
+    mask = partly_linear_mask(len(layers), [0, 2, None])
+    data = _task(), _task(12, seed=1), _task(12, seed=2)
+    plan = _plan(channels_last=channels_last)
+    out = train_members(_group(mask, layers, [5, 5, 5]), *data, plan, data_seed=3)
     assert out["acc"].shape == (3, 5) and out["preact"].shape == (3, len(layers), 5)
+    assert np.isnan(out["val_loss"][:, 3:]).all() and np.isfinite(out["val_loss"][:, :3]).all()
     for e in range(3):
-        single = BaseNet(layers, (1, 8, 8), 3)
-        single.init_members([5])
-        single.set_relu(mask[e : e + 1])
-        alone = train_members(single, train, val, test, plan, data_seed=3)
-        for key in ("acc", "val_loss", "lr", "preds"):
-            assert np.allclose(out[key][e], alone[key][0], atol=1e-4), key
-        assert np.allclose(out["preact"][e], alone["preact"][0], atol=1e-4)
+        alone = train_members(_group(mask[e : e + 1], layers, [5]), *data, plan, data_seed=3)
+        for key in ("acc", "val_loss", "preds", "n_predicted", "preact"):
+            assert np.allclose(out[key][e], alone[key][0], atol=1e-4, equal_nan=True), key
+
+
+def test_one_lr_schedule_decided_by_the_lead_member():
+    layers = narrow_layers(2, (1, 1))
+    mask = partly_linear_mask(len(layers), [0, None])
+    data = _task(), _task(12, seed=1), _task(12, seed=2)
+    marks = np.arange(9)
+    plan = _plan(patience=0, steps=8, checkpoints=marks, plateau_checkpoints=marks)
+    lrs = []
+    for lead in (0, 1):
+        lead_plan = MemberSchedule(**{**plan.__dict__, "lead": lead})
+        led = train_members(_group(mask, layers, [5, 5]), *data, lead_plan, data_seed=3)
+        alone = train_members(_group(mask[lead : lead + 1], layers, [5]), *data, plan, 3)
+        assert np.array_equal(led["lr"], alone["lr"]) and led["lr"].shape == (9,)
+        lrs.append(led["lr"])
+    assert not np.array_equal(*lrs) and min(lrs[0].min(), lrs[1].min()) < 0.1
+
+
+def test_a_member_whose_loss_turns_nan_is_frozen_and_named_alone():
+    layers = narrow_layers(2, (1, 1))
+    mask = partly_linear_mask(len(layers), [0, 0])
+    group = _group(mask, layers, [5, 5])
+    with torch.no_grad():
+        group.head_bias[1] = float("nan")
+    data = _task(), _task(12, seed=1), _task(12, seed=2)
+    out = train_members(group, *data, _plan(), data_seed=3)
+    alone = train_members(_group(mask[:1], layers, [5]), *data, _plan(), data_seed=3)
+    assert out["diverged"] == ["", "loss not finite"] and list(out["diverged_at"]) == [-1, 1]
+    assert np.allclose(out["acc"][0], alone["acc"][0], atol=1e-6)
+    assert np.isnan(out["train_loss"][1, 1:]).all() and (out["n_predicted"][1, 1:] == 1).all()
 
 
 def test_augmented_batch_is_a_shifted_maybe_flipped_copy():
@@ -170,42 +225,62 @@ def test_stratified_indices_keep_class_shares():
     assert torch.bincount(y[idx]).tolist() == [12, 6, 2] and torch.equal(idx.sort().values, idx)
     assert torch.equal(stratified_indices(y, 20, seed=0), idx)
     assert not torch.equal(stratified_indices(y, 20, seed=1), idx)
-    assert torch.bincount(y[stratified_indices(y, 7, seed=0)]).tolist() == [4, 2, 1]
-    with pytest.raises(ValueError, match="n must be positive"):
-        stratified_indices(y, 0)
 
 
-def test_polarity_flips_invert_about_half_and_keep_labels():
-    x = torch.rand(400, 1, 4, 4)
-    info = DatasetInfo("t", "T", "tiny", False, False, 400, 400, (1, 4, 4), ("a", "b"))
-    ds = Dataset(x, torch.arange(400) % 2, x.clone(), torch.arange(400) % 2, info)
-    out = polarity_flips(ds)
-    flipped = torch.isclose(out.x_train, 1 - x).flatten(1).all(1)
-    kept = torch.isclose(out.x_train, x).flatten(1).all(1)
-    assert bool((flipped | kept).all()) and 150 < int(flipped.sum()) < 250
+def test_translation_pastes_every_image_whole_somewhere_in_the_canvas():
+    x = torch.rand(300, 1, 4, 4) + 0.1
+    info = DatasetInfo("t", "T", "tiny", False, False, 300, 300, (1, 4, 4), ("a", "b"))
+    ds = Dataset(x, torch.arange(300) % 2, x.clone(), torch.arange(300) % 2, info)
+    out = translated(ds)
+    assert out.x_train.shape == (300, 1, 6, 6) and out.info.shape == (1, 6, 6)
+    corners = set()
+    for image, orig in zip(out.x_train, x):
+        rows, cols = torch.nonzero(image[0], as_tuple=True)
+        top, left = int(rows.min()), int(cols.min())
+        assert torch.equal(image[0, top : top + 4, left : left + 4], orig[0])
+        corners.add((top, left))
+    assert len(corners) == 9  # every offset of a 4 px image in a 6 px canvas
     assert out.info.synthetic and "synthetic" in out.info.display
     assert torch.equal(out.y_train, ds.y_train)
-    with pytest.raises(ValueError, match="unknown data set 'nope'"):
-        load("nope")
 
 
 def test_fast_config_is_the_claims_fast_scale():
-    cfg = CASES.config("fast", "fashion_mnist_polarity")
-    assert cfg.ks == (0, 2, 4, 6, 8, None) and len(cfg.seeds) >= 3
-    assert len(cfg.layer_specs()) == 10
+    cfg = CASES.config("fast", "fashion_mnist_translated")
+    assert cfg.ks == (0, 2, 4, 6, 8, None) and cfg.last_ks == (2, 4, 6, 8)
+    assert len(cfg.seeds) >= 3 and len(cfg.layer_specs()) == 10
+    marks, plateau = evaluations(cfg)
+    assert ((marks > 0) & (marks <= cfg.steps / 10)).sum() >= 10
+    assert (marks >= 0.95 * cfg.steps).sum() >= 3 and set(plateau) <= set(marks)
     assert CASES.datasets("full") == ["cifar10", "imagenet", "fashion_mnist"]
+
+
+def test_grouped_model_members_first_last_and_twins():
+    cfg = CASES.config("fast", "fashion_mnist_translated")
+    assert cfg.labels()[:6] == ("0", "2", "4", "6", "8", "all")
+    assert cfg.labels()[6:] == ("last2", "last4", "last6", "last8", "twin_a", "twin_b")
+    info = DatasetInfo("t", "T", "tiny", False, False, 4, 4, (1, 14, 14), tuple("abcd"))
+    x = torch.zeros(4, 1, 14, 14)
+    model = grouped_model(cfg, Dataset(x, torch.arange(4), x, torch.arange(4), info), seed=3)
+    mask = model.relu_mask()
+    assert mask[1].tolist() == [0, 0] + [1] * 8 and mask[7].tolist() == [1] * 6 + [0] * 4
+    assert mask[10:].min() == 1 and mask[5].max() == 0
+    w = model.blocks[0][0].weight.view(12, -1)
+    assert all(torch.equal(w[0], w[i]) for i in range(10))
+    assert not torch.equal(w[0], w[10]) and not torch.equal(w[10], w[11])
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         ({"ks": (0, 2, 11)}, r"ks \[11\] outside 0..10"),
+        ({"last_ks": (2, 10)}, r"ks \[10\] outside 0..10"),
+        ({"last_ks": (2,)}, "last_ks must hold >= 2"),
         ({"ks": (2, 4, None)}, "ks must be distinct, start with 0"),
-        ({"ks": (2, 0, None)}, "ks must be distinct, start with 0"),
         ({"eval_every": 300}, "eval_every"),
         ({"momentum": 1.0}, "momentum"),
         ({"arch": "vgg"}, "arch"),
         ({"seeds": (0,)}, "seeds"),
+        ({"early_every": 0}, "early_every"),
         (
             {"image_side": 3},
             r"image_side 3 is too small for the narrow stem 'small' \(needs >= 4\)",
@@ -214,7 +289,7 @@ def test_fast_config_is_the_claims_fast_scale():
 )
 def test_bad_config_is_refused(changes, message):
     with pytest.raises(ValueError, match=message):
-        CASES.config("fast", "fashion_mnist_polarity").replace(**changes)
+        CASES.config("fast", "fashion_mnist_translated").replace(**changes)
 
 
 def test_imagenet_side_the_stem_cannot_take_is_refused():

@@ -1,46 +1,43 @@
 """Speed of the eg_scaling machinery, measured in one pytest-benchmark run (CPU seconds of
 this process; ratios are recorded in extra_info, never asserted):
 
-- time to a certified eps_g* for K = 2..5 (erf SCM, M=2, eta 0.05, sigma 0.01, T = I, the
-  random start of issue 18: N(0,1) weights at N=784, seed 0), batched over K and each K
-  alone, against fixed-step Euler at dt 0.01 in the same code (nn2pp's scheme) over the
-  same alpha, and against nn2pp's own time to settle (issue 18's measurement);
-- online SGD replica-steps per CPU second at N=784, K=5, numpy and torch loops.
+- eps_reached for K = 2..5 (erf SCM, M=2, eta 0.05, sigma 0.01, T = I, one random start of
+  N(0,1) weights at N=784, seed 0) integrated to alpha 1e5, and eps_branch by Newton from its
+  projection at the three eta of eg_slope; against fixed-step Euler at dt 0.01 in the same
+  code (nn2pp's scheme) over the same alpha, and against nn2pp's own time to settle;
+- online SGD replica-steps per CPU second at N=784, K=5, the numpy block loop and the torch
+  loop.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 import torch
 
-from sgdclaims.teacher_student.asymptote import Asymptote, certified_asymptote
+from sgdclaims.teacher_student.branch import branch_point
 from sgdclaims.teacher_student.ode import ODE, Dynamics
+from sgdclaims.teacher_student.reach import reach
 from sgdclaims.teacher_student.sgd import init_networks, sgd
 from sgdclaims.teacher_student.state import random_student
 
 KS = (2, 3, 4, 5)
 EULER_DT = 0.01
+ALPHA = 1e5
 #: issue 18: nn2pp (C++, -O3, one thread, Euler dt 0.01) from the same random start, seconds
 #: until eps_g settles within 0.1%
 NN2PP_SETTLE_S = {2: 1.0, 3: 3.3, 4: 8.9, 5: 184.0}
 DYN = Dynamics("erf", 0.05, 0.0, 0.01)
+ETAS = (0.0125, 0.025, 0.05)
 
 
 def _start(ks: tuple[int, ...]):
     gen = torch.Generator().manual_seed(0)
-    return random_student(list(ks), 2, n=784, init_std=1.0, teacher="identity", v=1.0, vs=1.0,
-                          generator=gen)  # fmt: skip
-
-
-def _certify(ks: tuple[int, ...]) -> tuple[Asymptote, float, ODE]:
-    state = _start(ks)
-    ode = ODE(DYN, state)
-    t0 = time.process_time()
-    res = certified_asymptote(ode, ode.packing.pack(state), branch="scm", alpha_max=1e5,
-                              restart_alpha_max=1e5)  # fmt: skip
-    return res, time.process_time() - t0, ode
+    return random_student(
+        list(ks), 2, n=784, init_std=1.0, teacher="identity", v=1.0, vs=1.0, generator=gen
+    )
 
 
 def _euler_step_seconds(ode: ODE, state) -> float:
@@ -52,43 +49,30 @@ def _euler_step_seconds(ode: ODE, state) -> float:
     return (time.process_time() - t0) / 200
 
 
-def _alpha_integrated(res: Asymptote) -> float:
-    """alpha the batch was integrated over: the first attempt and the restarts."""
-    total = float(np.nanmax(res.first.alpha))
-    if res.restart is not None:
-        total += float(np.nanmax(res.restart.alpha))
-    return total
-
-
-def test_time_to_certified_eps_star(benchmark):
-    runs: dict[str, tuple[Asymptote, float, ODE]] = {}
+def test_time_to_eps_reached_and_eps_branch(benchmark):
+    runs: dict[str, float] = {}
 
     def solve():
-        runs["batched"] = _certify(KS)
-        for k in KS:
-            runs[f"K={k}"] = _certify((k,))
-        return runs
+        state = _start(KS)
+        ode = ODE(DYN, state)
+        t0 = time.process_time()
+        res = reach(ode, ode.packing.pack(state), alpha_max=ALPHA)
+        runs["reach"] = time.process_time() - t0
+        for eta in ETAS:
+            point = branch_point(ODE(dataclasses.replace(DYN, eta_w=eta), state), res.y)
+            assert point.converged.all()
+        runs["branch"] = time.process_time() - t0 - runs["reach"]
+        runs["eps"] = res.eps_end / 1e-4
+        runs["euler"] = ALPHA / EULER_DT * _euler_step_seconds(ode, state)
 
     benchmark.pedantic(solve, rounds=1, iterations=1)
     info = benchmark.extra_info
-    res, seconds, ode = runs["batched"]
-    assert res.certified.all(), res.first.status
-    euler = _alpha_integrated(res) / EULER_DT * _euler_step_seconds(ode, _start(KS))
-    info["batched_cpu_s"] = seconds
-    info["batched_cpu_s_at_certification"] = dict(zip(map(str, KS), res.cpu.tolist()))
-    info["batched_eps_star_over_sigma2"] = (res.eps_star / 1e-4).tolist()
-    info["batched_euler_dt0.01_same_alpha_cpu_s"] = euler
-    info["batched_speedup_vs_euler"] = euler / seconds
+    info["reach_cpu_s"] = runs["reach"]
+    info["branch_three_eta_cpu_s"] = runs["branch"]
+    info["eps_reached_over_sigma2"] = runs["eps"].tolist()
+    info["euler_dt0.01_same_alpha_cpu_s"] = runs["euler"]
+    info["speedup_vs_euler"] = runs["euler"] / runs["reach"]
     info["nn2pp_settle_s_sum"] = sum(NN2PP_SETTLE_S.values())
-    info["batched_speedup_vs_nn2pp_settle"] = sum(NN2PP_SETTLE_S.values()) / seconds
-    for k in KS:
-        one, secs, ode_k = runs[f"K={k}"]
-        assert one.certified.all(), (k, one.first.status)
-        steps = _alpha_integrated(one) / EULER_DT
-        info[f"K={k}_cpu_s"] = secs
-        info[f"K={k}_source"] = one.source[0]
-        info[f"K={k}_speedup_vs_nn2pp_settle"] = NN2PP_SETTLE_S[k] / secs
-        info[f"K={k}_speedup_vs_euler"] = steps * _euler_step_seconds(ode_k, _start((k,))) / secs
 
 
 def test_sgd_replica_steps_per_second(benchmark):
@@ -99,11 +83,27 @@ def test_sgd_replica_steps_per_second(benchmark):
     def run():
         for backend in ("numpy", "torch"):
             gen = torch.Generator().manual_seed(0)
-            nets = init_networks([5] * replicas, 2, n=n, init_std=1.0, teacher="gaussian",
-                                 v0=1.0, vs=1.0, generator=gen)  # fmt: skip
+            nets = init_networks(
+                [5] * replicas,
+                2,
+                n=n,
+                init_std=1.0,
+                teacher="gaussian",
+                v0=1.0,
+                vs=1.0,
+                generator=gen,
+            )
             t0 = time.process_time()
-            trace = sgd(nets, activation="erf", eta_w=0.05, eta_v=0.0, sigma=0.01,
-                        alphas=np.array([steps / n]), generator=gen, backend=backend)  # fmt: skip
+            trace = sgd(
+                nets,
+                activation="erf",
+                eta_w=0.05,
+                eta_v=0.0,
+                sigma=0.01,
+                alphas=np.array([steps / n]),
+                generator=gen,
+                backend=backend,
+            )
             cpu[backend] = time.process_time() - t0
             assert trace.steps == steps and np.isfinite(trace.eps).all()
 

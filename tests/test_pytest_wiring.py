@@ -186,3 +186,24 @@ def test_other_results_are_kept_and_renamed_tests_pruned(pytester, monkeypatch, 
     kept = stored(project)["tests"]
     assert not any("test_three_seeds" in nodeid for nodeid in kept)
     assert any("test_seeds[fast-toyset]" in nodeid for nodeid in kept)
+
+
+def test_precompute_fills_the_cache_that_the_claim_tests_read(pytester, monkeypatch, data_root):
+    """`sgdclaims precompute` computes every fast unit in a pool of processes; the claim
+    tests then reuse all of them and record the same verdicts."""
+    import subprocess
+
+    project = toy(pytester, monkeypatch)
+    cache = project.path / "cache"
+    out = subprocess.run(
+        [sys.executable, "-m", "sgdclaims.cli", "precompute", "toy", "--jobs", "2",
+         f"--cache-dir={cache}", f"--data-root={data_root}", "--quiet"],
+        cwd=project.path, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "9 units of 3 cases in 2 processes" in out.stdout
+    assert len(list(cache.glob("toy/*/unit-*.pkl"))) == 9
+    run(project, data_root, "-m", "fast")
+    cases = stored(project)["cases"]
+    assert all(c["reused_units"] == len(c["units"]) for c in cases.values()), cases.keys()
+    assert verdicts(project)[("toyset", "score")] == "supported"

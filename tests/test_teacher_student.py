@@ -1,7 +1,7 @@
-"""Unit tests of sgdclaims.teacher_student: closed-form averages and eps_g against Monte
-Carlo, the ODE right-hand side against SGD increments (the noise term on its own), the
-integrators, Newton's method, the specialised branch, the certified eps_g*, the two SGD
-backends, and bad input."""
+"""Unit tests of sgdclaims.teacher_student: averages and eps_g against Monte Carlo, the ODE
+against SGD increments (the noise term alone), the integrators (a NaN start stops alone),
+Newton, the branch and its saddle, eps_reached with drift, status and divergence rule, the two
+SGD loops and the divergence rule in SGD, the constant predictor's error, and bad input."""
 
 from __future__ import annotations
 
@@ -13,24 +13,23 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgdclaims.claims.eg_scaling.config import CASES
-from sgdclaims.config import Cases
+from sgdclaims.teacher_student import branch, error
 from sgdclaims.teacher_student.activations import activation_fn
-from sgdclaims.teacher_student.asymptote import (
-    CERTIFIED,
-    NO_NEWTON,
-    PAIR,
-    certified_asymptote,
-    classify,
-    projector,
-)
 from sgdclaims.teacher_student.averages import all_averages, average_of, covariance, quadratic_term
-from sgdclaims.teacher_student.branch import cancelling_pair, matching, project
-from sgdclaims.teacher_student.error import eps_from_order, eps_monte_carlo
 from sgdclaims.teacher_student.formulas import eps_erf_scm, eps_linear_scm
 from sgdclaims.teacher_student.integrate import integrate_adaptive, integrate_fixed, make_integrator
 from sgdclaims.teacher_student.newton import fixed_point
 from sgdclaims.teacher_student.ode import ODE, Dynamics, rhs_state
+from sgdclaims.teacher_student.reach import (
+    DIVERGED,
+    PAIR,
+    SETTLED,
+    UNSETTLED,
+    curve_divergence,
+    reach,
+    status_of,
+)
+from sgdclaims.teacher_student.runs import half_value, sgd_steps
 from sgdclaims.teacher_student.sgd import init_networks, sgd
 from sgdclaims.teacher_student.state import OrderParameters, from_weights, random_student
 
@@ -91,8 +90,8 @@ def test_eps_from_order_matches_monte_carlo():
         v = torch.randn(2, 3, generator=gen, dtype=torch.float64)
         vs = torch.randn(2, 2, generator=gen, dtype=torch.float64)
         x = torch.randn(200_000, 50, generator=gen, dtype=torch.float64)
-        exact = eps_from_order(activation, from_weights(w, ws, v, vs))
-        mc, se = eps_monte_carlo(activation, w, ws, v, vs, x)
+        exact = error.eps_from_order(activation, from_weights(w, ws, v, vs))
+        mc, se = error.eps_monte_carlo(activation, w, ws, v, vs, x)
         assert torch.all((exact - mc).abs() <= 5 * se), (activation, exact, mc, se)
 
 
@@ -102,7 +101,7 @@ def test_padding_inactive_units_changes_nothing():
     trimmed = alone._replace(
         q=alone.q[:, :2, :2], r=alone.r[:, :2], v=alone.v[:, :2], active=alone.active[:, :2]
     )
-    assert torch.allclose(eps_from_order("erf", alone), eps_from_order("erf", trimmed))
+    assert torch.allclose(error.eps_from_order("erf", alone), error.eps_from_order("erf", trimmed))
     dyn = Dynamics("erf", 0.5, 0.0, 0.01)
     dq, dr, _ = rhs_state(dyn, alone)
     dq2, dr2, _ = rhs_state(dyn, trimmed)
@@ -192,7 +191,7 @@ def test_integrators_agree():
     assert np.allclose(integrate_fixed(ode, y0, alphas, dt=0.005).eps, ref.eps, rtol=2e-2)
     hybrid = integrate_adaptive(ode, y0, alphas, method="hybrid", rtol=1e-8, implicit_rtol=1e-6)
     assert np.allclose(hybrid.eps, ref.eps, rtol=1e-3)
-    # ROS2 where it is used: the tail after the transient (restarts, late alpha)
+    # ROS2 where it is used: the tail after the transient (late alpha)
     tail = np.array([50.0, 200.0, 1000.0])
     late = integrate_adaptive(ode, ref.y, tail, rtol=1e-10, atol=1e-14)
     ros2 = integrate_adaptive(ode, ref.y, tail, method="rosenbrock", implicit_rtol=1e-4)
@@ -200,15 +199,14 @@ def test_integrators_agree():
 
 
 def test_linear_asymptote_is_eq12():
-    """The certified eps_g* of the linear SCM (Newton on a Jacobian with conserved
-    directions) is eq. 12."""
+    """The linear SCM integrated to alpha 2e4 settles at eq. 12 (its Jacobian has conserved
+    directions, so every start has its own fixed point, all at eq. 12's error)."""
     s = _state([4, 5], m=4, n=100, init_std=100**-0.25)
     ode = ODE(Dynamics("linear", 0.05, 0.0, 0.01), s)
-    res = certified_asymptote(ode, ode.packing.pack(s), branch=None, alpha_max=2e4,
-                              restart_alpha_max=2e4)  # fmt: skip
-    assert res.certified.all(), res.first.status
+    res = reach(ode, ode.packing.pack(s), alpha_max=2e4)
+    assert res.settled.all() and res.status == [SETTLED, SETTLED]
     expect = [eps_linear_scm(k, 4, 0.05, 0.01) for k in (4, 5)]
-    assert np.allclose(res.eps_star, expect, rtol=1e-6)
+    assert np.allclose(res.eps_end, expect, rtol=1e-6)
 
 
 def test_erf_fixed_point_near_eq11():
@@ -238,71 +236,155 @@ def test_branch_projection_and_pairs():
     """Matching, pair detection, and the projection: surplus units merged into their mean
     (here 0: the pair cancels), matched units untouched; with both layers, v split evenly."""
     s = _specialised_with_pair()
-    assert matching(s).tolist() == [[0, 1, -1, -1]]
-    assert cancelling_pair(s).tolist() == [True]
-    p = project(s, both_layers=False)
+    assert branch.matching(s).tolist() == [[0, 1, -1, -1]]
+    assert branch.cancelling_pair(s).tolist() == [True]
+    p = branch.project(s, both_layers=False)
     assert torch.allclose(p.q[0, :2, :2], s.q[0, :2, :2]) and torch.allclose(p.r, s.r)
-    assert float(p.q[0, 2:, 2:].abs().max()) < 1e-15 and not cancelling_pair(p).item()
+    assert float(p.q[0, 2:, 2:].abs().max()) < 1e-15 and not branch.cancelling_pair(p).item()
     v = torch.tensor([[1.0, 0.5, 1.5, 0.0]], dtype=torch.float64)
     two = s._replace(q=s.q.clone(), r=s.r.clone(), v=v)
     two.q[0, 2, 2], two.q[0, 2, 1], two.q[0, 1, 2], two.r[0, 2, 1] = 1.0, 0.999, 0.999, 0.998
-    both = project(two, both_layers=True)
+    both = branch.project(two, both_layers=True)
     assert torch.allclose(both.v[0, 1:3], torch.tensor([1.0, 1.0], dtype=torch.float64))
     assert torch.allclose(both.q[0, 1, 2], both.q[0, 1, 1])
 
 
-def test_pair_start_is_reported_and_restarted():
-    """A start on the cancelling-pair manifold is reported as such, never used as eps_g*; the
-    restart from its projection is certified at the branch's fixed point."""
+def test_eq10_point_is_a_saddle_and_a_pair_start_settles_below_it():
+    """K=4, M=2, eta 0.05: the eq. 10 point (surplus units identical) found by Newton from a
+    start with a cancelling pair is the K=4 fixed point, 0.026464 sigma^2 (shared/CLAIMS.md),
+    with top eigenvalue ~ +1.05 eta^2 sigma^2 (2/pi) (a saddle) and its matched units on the
+    teacher; the pair start itself reports its pair and stays below it."""
     s = _specialised_with_pair()
     ode = ODE(Dynamics("erf", 0.05, 0.0, 0.01), s)
-    res = certified_asymptote(ode, ode.packing.pack(s), branch="scm", alpha_max=3e3,
-                              restart_alpha_max=1e5)  # fmt: skip
-    assert res.first.status == [PAIR] and res.source == ["restart"]
-    assert res.restart is not None and res.restart.status == [CERTIFIED]
-    assert abs(res.eps_star[0] / 0.026464e-4 - 1) < 1e-3  # the K=4 fixed point (eta 0.05)
-    assert res.restart.max_eig[0] <= 1e-5
+    point = branch.branch_point(ode, ode.packing.pack(s))
+    assert point.converged.all() and abs(float(point.eps[0]) / 0.026464e-4 - 1) < 1e-4
+    assert abs(float(point.max_eig[0]) / (0.05**2 * 1e-4 * 2 / math.pi) - 1.05) < 0.02
+    assert float(branch.specialisation(ode.packing.unpack(point.y))[0]) > 0.99
+    res = reach(ode, ode.packing.pack(s), alpha_max=3e3)
+    assert res.pair.all() and res.eps_end[0] < float(point.eps[0])
+    assert res.status[0] in (PAIR, UNSETTLED)
+
+
+def test_a_nan_start_stops_alone():
+    """A start whose state is NaN stops (the divergence rule: eps_g not finite) while the other
+    starts of the batch integrate as they would alone."""
+    s = _state([2, 3], n=500)
+    ode = ODE(Dynamics("erf", 0.05, 0.0, 0.01), s)
+    y0 = ode.packing.pack(s)
+    alone = reach(ode.subset(torch.tensor([0])), y0[:1], alpha_max=300.0)
+    y0[1] = math.nan
+    both = reach(ode, y0, alpha_max=300.0)
+    assert both.diverged == ["", "loss not finite"] and both.status[1] == DIVERGED
+    assert np.isnan(both.eps[1:, 1]).all() and not both.settled[1]
+    assert np.allclose(both.eps[:, 0], alone.eps[:, 0], rtol=1e-6)
+
+
+def test_status_and_curve_divergence():
+    """The status of a start from its drift, pair and divergence; the divergence rule read off
+    recorded curves (NaN, and 100x the value at the start)."""
+    assert status_of(1e-4, False, "") == SETTLED and status_of(1e-4, True, "") == PAIR
+    assert status_of(2e-3, True, "") == UNSETTLED and status_of(np.nan, False, "") == UNSETTLED
+    assert status_of(1e-4, False, "loss not finite") == DIVERGED
+    eps = np.array([[1.0, 1.0, 1.0], [0.5, np.nan, 50.0], [0.2, 1.0, 101.0]])
+    rules, at = curve_divergence(np.array([0.0, 1.0, 2.0]), eps)
+    assert rules[0] == "" and rules[1] == "loss not finite" and "100" in rules[2]
+    assert np.isnan(at[0]) and at[1] == 1.0 and at[2] == 2.0
 
 
 def test_newton_that_does_not_converge_is_uncertified():
-    """Newton stopped after one step far from a fixed point: not converged, no eigenvalue,
-    and the start's status says so."""
+    """Newton stopped after one step far from a fixed point: not converged, no eigenvalue;
+    from a NaN state (a stopped start) never."""
     s = _state([3])
     ode = ODE(Dynamics("erf", 0.05, 0.0, 0.01), s)
     fp = fixed_point(ode, ode.packing.pack(s), max_iter=1)
     assert not fp.converged.any() and torch.isnan(fp.max_eig).all()
-    assert classify([True], [False], [False], [np.nan], [False]) == [NO_NEWTON]
+    y = ode.packing.pack(s)
+    y[0] = math.nan
+    assert not fixed_point(ode, y).converged.any(), "a NaN state has no fixed point"
 
 
-def test_torch_backend_matches_numpy():
-    """The torch step loop (the GPU path, run here on the CPU) and the numpy loop give the
-    same trajectory from the same networks and draws."""
-    traces = []
-    for backend in ("numpy", "torch"):
-        nets = init_networks([2, 3], 2, n=60, init_std=1.0, teacher="gaussian", v0=1.0, vs=1.0,
-                             generator=torch.Generator().manual_seed(0), dtype=torch.float64,
-                             v_init_std=0.1)  # fmt: skip
-        traces.append(sgd(nets, activation="erf", eta_w=0.5, eta_v=0.3, sigma=0.1,
-                          alphas=np.array([1.0, 5.0]), generator=torch.Generator().manual_seed(1),
-                          backend=backend, streams=torch.tensor([0, 0])))  # fmt: skip
-    assert np.allclose(traces[0].eps, traces[1].eps, rtol=1e-10)
-    assert torch.allclose(traces[0].nets.w, traces[1].nets.w, atol=1e-12)
+def _sgd(ks, eta, eta_v, alphas, **kw):
+    """SGD (float64, M=2, sigma 0.1) from seeded networks with the given sizes and rates."""
+    net = {"n": 60, "init_std": 1.0, "teacher": "gaussian", "v_init_std": 0.1, "v0": 1.0}
+    net |= {k: kw.pop(k) for k in list(kw) if k in net}
+    gen = torch.Generator().manual_seed(0)
+    nets = init_networks(ks, 2, vs=1.0, dtype=torch.float64, generator=gen, **net)
+    gen = torch.Generator().manual_seed(1)
+    return sgd(
+        nets, eta_w=eta, eta_v=eta_v, sigma=0.1, alphas=np.array(alphas), generator=gen, **kw
+    )
+
+
+@pytest.mark.parametrize("streams", [[0, 0], [0, 1, 0]])
+def test_torch_backend_matches_numpy(streams):
+    """The torch loop (one rank-one update a step, the GPU path, run here on the CPU) and the
+    numpy loop (blocks of steps through the inputs' Gram matrix; replicas grouped by stream,
+    or one by one where streams are shared unevenly) give the same trajectory."""
+    numpy_, torch_ = (
+        _sgd(
+            [2, 3, 2][: len(streams)],
+            0.5,
+            0.3,
+            [1.0, 5.0],
+            activation="erf",
+            backend=backend,
+            streams=torch.tensor(streams),
+        )
+        for backend in ("numpy", "torch")
+    )
+    assert np.allclose(numpy_.eps, torch_.eps, rtol=1e-10)
+    assert torch.allclose(numpy_.nets.w, torch_.nets.w, atol=1e-12)
+    assert torch.allclose(numpy_.nets.v, torch_.nets.v, atol=1e-12)
+
+
+def test_divergence_rule_stops_an_sgd_replica():
+    """A linear network at a learning rate far above eq. 12's limit diverges: the rule of
+    sgdclaims.training fires on its block loss, its eps_g is NaN from the next checkpoint on;
+    its twin at a small rate is untouched."""
+    healthy, blown = (
+        _sgd(
+            [2],
+            eta,
+            0.0,
+            [5.0, 20.0, 40.0],
+            activation="linear",
+            n=50,
+            init_std=50**-0.25,
+            teacher="identity",
+            v_init_std=0.0,
+        )
+        for eta in (0.01, 30.0)
+    )
+    assert healthy.diverged == [""] and np.isfinite(healthy.eps).all()
+    assert blown.diverged[0] in ("loss not finite", "loss above 100x its initial value")
+    assert blown.diverged_at[0] <= 5.0 and np.isnan(blown.eps[1:]).all()
+
+
+def test_constant_predictor_and_half_horizon():
+    """The best constant predictor's eps_g: 1/3 for an erf teacher with M=2, T = I; half the
+    variance of the teacher's output by Monte Carlo agrees. The value at half the horizon is
+    the mean over the last 5% of the first half (20 checkpoints there)."""
+    const = error.eps_constant("erf", _state([2, 3]))
+    assert torch.allclose(const, torch.full_like(const, 1 / 3))
+    gen = torch.Generator().manual_seed(0)
+    ws, vs, x = torch.randn(1, 2, 40, generator=gen), torch.ones(1, 2), torch.randn(200_000, 40)
+    exact = error.eps_constant("erf", from_weights(torch.zeros(1, 3, 40), ws, torch.ones(1, 3), vs))
+    assert abs(float(error.eps_constant_monte_carlo("erf", ws, vs, x)[0] / exact[0]) - 1) < 0.01
+    steps = sgd_steps(1500.0, 100)
+    assert ((steps <= steps[-1] // 2) & (steps >= 0.95 * (steps[-1] // 2))).sum() >= 20
+    assert half_value(steps, np.where(steps <= steps[-1] // 2, 2.0, 1.0)) == 2.0
 
 
 def test_bad_input_names_the_field():
-    """ValueError naming the field: activations, learning rates, sigma, K < M, methods."""
-    cfg = CASES.config("fast", "gaussian")
-    for field, value in (("match_ks", (1, 2)), ("both_ks", (1, 3)), ("sgd_n", 0),
-                         ("sigma", 0.0), ("ode_eta", -0.05), ("eq15_eta", 0.1),
-                         ("both_vs", 0.0), ("sgd_ls", (0,))):  # fmt: skip
-        with pytest.raises(ValueError, match=field):
-            cfg.replace(**{field: value})
+    """ValueError naming the field: activations, learning rates, sigma, K < M, alpha_max,
+    methods."""
     for call, field in (
         (lambda: Dynamics("tanh"), "activation"),
         (lambda: Dynamics("erf", eta_w=0.0), "eta_w"),
         (lambda: Dynamics("erf", sigma=-0.1), "sigma"),
         (lambda: eps_erf_scm(1, 2, 0.05, 0.01), "K must be >= M"),
-        (lambda: projector("odd"), "branch"),
+        (lambda: reach(ODE(Dynamics(), _state([2])), _state([2]).q.flatten(1), alpha_max=0.0),
+         "alpha_max"),
         (lambda: make_integrator(ODE(Dynamics(), _state([2])), "euler", rtol=1e-6, atol=1e-9),
          "method"),
         (lambda: init_networks([1], 2, n=0, init_std=1.0, teacher="gaussian", v0=1.0, vs=1.0,
@@ -315,4 +397,3 @@ def test_bad_input_names_the_field():
     with pytest.raises(ValueError, match="activation"):
         sgd(nets, activation="tanh", eta_w=0.1, eta_v=0.0, sigma=0.1, alphas=np.array([1.0]),
             generator=torch.Generator())  # fmt: skip
-    assert isinstance(CASES, Cases)

@@ -249,6 +249,29 @@ def _new_claim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _precompute(args: argparse.Namespace) -> int:
+    """`sgdclaims precompute`: every missing unit of every claim at a scale, N processes."""
+    from sgdclaims.cache import default_cache_root
+    from sgdclaims.data.registry import resolve_data_root
+    from sgdclaims.executors.precompute import precompute
+    from sgdclaims.runner import RunContext
+
+    if args.jobs < 1:
+        print(f"error: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
+        return 2
+    context = RunContext(
+        data_root=resolve_data_root(args.data_root),
+        cache_root=Path(args.cache_dir).expanduser() if args.cache_dir else default_cache_root(),
+        progress=not args.quiet,
+    )
+    errors = precompute(
+        args.scale, context, args.jobs, report_dir=Path(args.report_dir), names=args.claim
+    )
+    for error in errors:
+        print(f"precompute: {error}", file=sys.stderr)
+    return 0
+
+
 def _costs(args: argparse.Namespace) -> int:
     """`sgdclaims costs`: (measure and) print the full-tier cost table."""
     from sgdclaims.costtable import load_costs, markdown_table
@@ -319,6 +342,20 @@ def build_parser() -> argparse.ArgumentParser:
     readme.add_argument("--write", action="store_true", help="rewrite it in README.md")
     readme.add_argument("--path", default="README.md")
     readme.set_defaults(func=_readme)
+    pre = sub.add_parser(
+        "precompute",
+        help="compute every claim's missing units in N processes, longest first",
+        description="Fill the result cache for a scale with one queue of units over all "
+        "claims (the claim tests then read them); failures are reported and left to the tests.",
+    )
+    pre.add_argument("claim", nargs="*", help="claim ids (default: all)")
+    pre.add_argument("--scale", choices=("fast", "full"), default="fast")
+    pre.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
+    pre.add_argument("--cache-dir", help="result cache (default: $SGDCLAIMS_CACHE, then ~/.cache)")
+    pre.add_argument("--data-root", help="data sets (default: $SGDCLAIMS_DATA, then ~/.cache)")
+    pre.add_argument("--report-dir", default="reports", help="last run's times order the jobs")
+    pre.add_argument("--quiet", action="store_true", help="no progress bar")
+    pre.set_defaults(func=_precompute)
     new = sub.add_parser(
         "new-claim",
         help="start a claim from the template (docs/new_claim.md)",

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sgdclaims.calibration import reference_seconds
+
 COSTS_FILE = Path(__file__).with_name("costs.json")
 #: assumed speed of one GPU over one CPU thread for these small models (not measured here)
 GPU_SPEEDUP = 20.0
@@ -26,6 +28,8 @@ class CostRow:
     device: str = "cpu"
     how: str = ""
     measured_at: str = ""
+    #: the measuring machine's calibration figure (GFLOP/s; 0: not recorded)
+    gflops: float = 0.0
 
     @property
     def steps(self) -> int | None:
@@ -42,6 +46,14 @@ class CostRow:
         return self.steps * self.s_per_step / 3600
 
     @property
+    def reference_hours(self) -> float | None:
+        """CPU core-hours of the reference machine (shared/CLAIMS.md, Budgets): CPU hours x
+        the measuring machine's calibration figure / 68; None where it was not recorded."""
+        if self.cpu_hours is None or not self.gflops:
+            return None
+        return reference_seconds(self.cpu_hours, self.gflops)
+
+    @property
     def gpu_hours(self) -> float | None:
         """One GPU, in hours: measured per step on a GPU, else CPU hours / GPU_SPEEDUP."""
         if self.s_per_step is None or self.steps is None:
@@ -56,6 +68,7 @@ class CostRow:
             **dataclasses.asdict(self),
             "steps": self.steps,
             "cpu_hours": self.cpu_hours,
+            "reference_hours": self.reference_hours,
             "gpu_hours": self.gpu_hours,
             "gpu_measured": self.device != "cpu",
         }
@@ -86,18 +99,21 @@ def markdown_table(rows: list[CostRow]) -> str:
     """The cost table as markdown, with the assumption it rests on."""
     lines = [
         "| claim | full data set | units | steps per unit | s per step (device) "
-        "| CPU core-hours | GPU hours |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| CPU core-hours | reference core-hours | GPU hours |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         gpu = _fmt(r.gpu_hours) + ("" if r.device != "cpu" or r.gpu_hours is None else " (est.)")
         lines.append(
             f"| `{r.claim}` | {r.dataset} | {_fmt(r.units, 'd')} | {_fmt(r.steps_per_unit, ',')} "
-            f"| {_fmt(r.s_per_step, '.3g')} ({r.device}) | {_fmt(r.cpu_hours)} | {gpu} |"
+            f"| {_fmt(r.s_per_step, '.3g')} ({r.device}) | {_fmt(r.cpu_hours)} "
+            f"| {_fmt(r.reference_hours)} | {gpu} |"
         )
     lines.append(
         f"\nGPU hours (est.) = CPU core-hours / {GPU_SPEEDUP:g}: an assumed speed-up of one\n"
-        "GPU over one CPU core for these small models; a row measured on a GPU replaces it."
+        "GPU over one CPU core for these small models; a row measured on a GPU replaces it.\n"
+        "Reference core-hours = CPU core-hours x the measuring machine's calibration figure / 68\n"
+        "(shared/CLAIMS.md, Budgets); `?` where the figure was not recorded."
     )
     return "\n".join(lines)
 

@@ -1,11 +1,11 @@
 """Learning times and rank statistics for the order in which classes are learned (Schouten &
-Toonen 2023, Sec. 4): tau_c, Kendall's W and Spearman's rho with permutation p-values, class
-relabellings. The project's one Spearman and one Kendall W.
+Toonen 2023, Sec. 4): tau_c, Kendall's W and Spearman's rho with permutation p-values, a
+class relabelling. The project's one Spearman and one Kendall W.
 
-A learning time is the first checkpoint at which a per-class curve reaches a fraction of
-its final value (CLAIMS.md, class_order); a class whose final value is not positive was
-never learned and gets tau = inf, which ranks last. Ranks are 1 = learned first, ties
-share their average rank.
+A learning time is the first checkpoint from which a per-class curve stays at or above a
+fixed level to the end of the run (CLAIMS.md, class_order); a curve that ends below its
+level was never learned and gets tau = inf, which ranks last. Ranks are 1 = learned first,
+ties share their average rank.
 """
 
 from __future__ import annotations
@@ -13,26 +13,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-#: CLAIMS.md: tau_c is where I(F_t;Y=c) first reaches half of its final value
-HALF = 0.5
 
-
-def learning_times(
-    curves: np.ndarray,
-    steps: np.ndarray,
-    *,
-    fraction: float = HALF,
-    sustained: bool = False,
-    final: np.ndarray | None = None,
-) -> np.ndarray:
-    """First step at which each curve reaches `fraction` of its final value, (..., C) from
-    curves (..., T, C) over steps (T,); inf where the final value is not positive.
-
-    sustained: the first step from which the curve stays at or above that level (used for
-    recall, which is 1 at initialisation for the one class an untrained model predicts).
-    final: the final values (..., C) (e.g. curves.final_value, the mean over the last 5% of
-    the run); None takes the last checkpoint.
-    """
+def learning_times(curves: np.ndarray, steps: np.ndarray, level: np.ndarray | float) -> np.ndarray:
+    """First step from which each curve stays at or above `level` to the end, (..., C) from
+    curves (..., T, C) over steps (T,) and levels broadcasting to (..., C); inf where the
+    curve ends below its level (never learned)."""
     curves = np.asarray(curves, dtype=np.float64)
     steps = np.asarray(steps, dtype=np.float64)
     if curves.ndim < 2:
@@ -41,23 +26,16 @@ def learning_times(
         raise ValueError(f"steps must be ({curves.shape[-2]},) to match curves, got {steps.shape}")
     if np.any(np.diff(steps) <= 0):
         raise ValueError("steps must be strictly increasing")
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     if not np.all(np.isfinite(curves)):
         raise ValueError("curves must be finite")
-    if final is None:
-        final = curves[..., -1:, :]
-    else:
-        final = np.asarray(final, dtype=np.float64)[..., None, :]
-        if final.shape[:-2] + final.shape[-1:] != curves.shape[:-2] + curves.shape[-1:]:
-            raise ValueError(f"final {final.shape} does not match curves {curves.shape}")
-    reached = curves >= fraction * final
-    if sustained:
-        below_after = np.flip(np.cumsum(np.flip(~reached, axis=-2), axis=-2), axis=-2) > 0
-        reached = ~below_after
-    first = np.argmax(reached, axis=-2)
-    tau = steps[first]
-    return np.where(final[..., 0, :] > 0, tau, np.inf)
+    level = np.asarray(level, dtype=np.float64)
+    if not np.all(np.isfinite(level)):
+        raise ValueError("level must be finite")
+    below = curves < level[..., None, :] if level.ndim else curves < level
+    # below_after[t]: the curve is below its level at t or at some later checkpoint
+    below_after = np.flip(np.cumsum(np.flip(below, axis=-2), axis=-2), axis=-2) > 0
+    first = np.argmax(~below_after, axis=-2)
+    return np.where(below_after[..., -1, :], np.inf, steps[first])
 
 
 def ranks(values: np.ndarray) -> np.ndarray:
@@ -160,17 +138,9 @@ def spearman_test(
     return rho, permutation_p(rho, null)
 
 
-def relabellings(values: np.ndarray, count: int, seed: int) -> np.ndarray:
-    """`count` independent draws of permuted_classes: (count, m, n) from (m, n) values."""
-    if count < 1:
-        raise ValueError(f"count must be >= 1, got {count}")
-    rng = np.random.default_rng(seed)
-    return np.stack([permuted_classes(values, int(s)) for s in rng.integers(0, 2**31, count)])
-
-
 def permuted_classes(values: np.ndarray, seed: int) -> np.ndarray:
-    """The control of CLAIMS.md: every row (seed) of (m, n) per-class values with its class
-    labels relabelled by an independent random permutation."""
+    """Every row (seed) of (m, n) per-class values with its class labels relabelled by an
+    independent random permutation (a relabelling null)."""
     values = np.asarray(values)
     if values.ndim != 2:
         raise ValueError(f"values must be (seeds, classes), got shape {values.shape}")

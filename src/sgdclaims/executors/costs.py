@@ -30,6 +30,7 @@ from pathlib import Path
 
 from sgdclaims import claims
 from sgdclaims.cache import write_atomic
+from sgdclaims.calibration import machine_gflops
 from sgdclaims.config import Config
 from sgdclaims.costtable import COSTS_FILE, GPU_SPEEDUP, CostRow, load_costs
 from sgdclaims.data import DatasetMissing
@@ -122,6 +123,7 @@ def measure(claim: str, dataset: str, data_root: Path | None, device: str = "cpu
     full = claims.get(claim).cases.config("full", dataset)
     row = CostRow(claim, dataset, count_units(full, data_root), steps_per_unit(full), device=device)
     row.measured_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    row.gflops = round(machine_gflops(), 1)
     smoke, note = smoke_config(full)
     timed = _Timed()
     with tempfile.TemporaryDirectory(prefix="sgdclaims-cost-") as tmp:

@@ -1,27 +1,31 @@
-"""Fixed-period iterative linearisation (Goldwaser & Ge, Alg. 1 and App. A).
+"""Fixed-period iterative linearisation (Goldwaser & Ge, Alg. 1 and App. A), a group of runs
+in one computation.
 
 Gradient descent on the linearised logits
     f_lin(x; theta) = f(x; theta_s) + J(theta_s) (theta - theta_s),
 with theta_s refreshed to the current theta every K steps (K = inf: never, the fixed
 NTK-feature model; K = 1: plain gradient descent). Softmax and cross-entropy stay outside
-the linearisation. J is never materialised: `maps` holds the forward-mode product J v and
-the reverse-mode product J^T u (built once per refresh and reused for the K steps of the
-window, so a step between refreshes costs a tangent and a reverse pass), `run` the
-training loop and its check against plain gradient descent, `cost` the step costs.
+the linearisation; the whole training set is one batch (the paper's setting).
 
-Full batch (the paper's setting) reuses the linearisation on the training set; mini-batches
-(optional) re-evaluate the jvp on every batch and differentiate through it in reverse mode.
+A `Family` is R networks of one architecture with their parameters stacked along a leading
+member dimension and the maps around a point: the logits, J delta, J^T u and optionally the
+tangent kernel J J^T, never materialising J (`family`: the protocol and `ModuleFamily`, any
+nn.Module through torch.func; sgdclaims.models.lenet.LeNetGroup writes LeNet-5's out).
+`train_group` trains a group of members (own initial parameters, K, lr, checkpoints) in one
+computation, in parameter or function space (`spaces`), every step through the one divergence
+rule of sgdclaims.training; `reference` holds plain autograd GD, which K = 1 reproduces;
+`cost` times the steps.
+
 The control ("random" features) takes the Jacobian at a freshly drawn random network at
 every refresh after the first instead of at theta_s, keeping the function learned so far as
 a fixed offset: features that change every K steps but are not the trained network's.
 """
 
 from sgdclaims.linearise.cost import step_costs
+from sgdclaims.linearise.family import Family, ModuleFamily, Point, has_kernel
 from sgdclaims.linearise.maps import (
     REFUSED,
-    Linearisation,
     Params,
-    TangentProgram,
     check_linearisable,
     check_period,
     check_periods,
@@ -29,41 +33,39 @@ from sgdclaims.linearise.maps import (
     ggn_sharpness,
     is_refresh,
     k_label,
-    linearised_logits,
+    member,
     model_fn,
     model_params,
+    stack,
     sub,
 )
-from sgdclaims.linearise.run import (
-    LinearisedRun,
-    TangentPrograms,
-    gd_agreement,
-    rel_err,
-    train_linearised,
-    train_plain_gd,
-)
+from sgdclaims.linearise.reference import gd_agreement, rel_err, train_plain_gd
+from sgdclaims.linearise.run import Member, MemberRun, train_group
 
 __all__ = [
     "REFUSED",
-    "Linearisation",
-    "LinearisedRun",
+    "Family",
+    "Member",
+    "MemberRun",
+    "ModuleFamily",
     "Params",
-    "TangentProgram",
-    "TangentPrograms",
+    "Point",
     "check_linearisable",
     "check_period",
     "check_periods",
     "cross_entropy_and_grad",
     "gd_agreement",
     "ggn_sharpness",
+    "has_kernel",
     "is_refresh",
     "k_label",
-    "linearised_logits",
+    "member",
     "model_fn",
     "model_params",
     "rel_err",
+    "stack",
     "step_costs",
     "sub",
-    "train_linearised",
+    "train_group",
     "train_plain_gd",
 ]

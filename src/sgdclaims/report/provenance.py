@@ -39,7 +39,7 @@ def collect_provenance(repo: Path) -> dict[str, Any]:
     import torchvision
 
     from sgdclaims import __version__
-    from sgdclaims.calibration import machine_gflops
+    from sgdclaims.calibration import calibration_gflops
 
     now = dt.datetime.now(dt.timezone.utc)
     status = git_output(repo, "status", "--porcelain", "--untracked-files=no")
@@ -58,5 +58,5 @@ def collect_provenance(repo: Path) -> dict[str, Any]:
         "cuda_available": cuda,
         "device": _device_name(cuda),
         "threads": torch.get_num_threads(),
-        "calibration_gflops": round(machine_gflops(), 1),
+        "calibration_gflops": round(calibration_gflops(), 1),
     }

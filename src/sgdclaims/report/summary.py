@@ -45,7 +45,7 @@ def claim_verdict(verdicts: Iterable[str]) -> str:
 
 
 class Checked(Protocol):
-    """What the summary reads of one claim test (views.EntryView has it)."""
+    """What the summary reads of one claim test (report.items.EntryView has it)."""
 
     statistic: str
     kind: str

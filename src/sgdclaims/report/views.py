@@ -15,145 +15,20 @@ from sgdclaims import claims
 from sgdclaims.costtable import cost_rows
 from sgdclaims.report import history as hist
 from sgdclaims.report import summary
-from sgdclaims.report.figures import build_tables, draw_figures
-from sgdclaims.report.format import case_label
+from sgdclaims.report.items import CaseView, EntryView, entry_view
 from sgdclaims.report.summary import CLAIM_VERDICTS, claim_verdict
-from sgdclaims.spec import SCALES, Check, ClaimSpec
+from sgdclaims.spec import Check, ClaimSpec
 from sgdclaims.verdicts import VERDICTS
 
-__all__ = ["CLAIM_VERDICTS", "ClaimView", "claim_verdict", "claim_views", "page_name"]
-
-SCALE_ORDER = {scale: i for i, scale in enumerate(SCALES)}
-
-
-class OfCase:
-    """`case` (the sort key of a (scale, data set) case) and `label` of a view that has a
-    scale and a data set."""
-
-    scale: str
-    dataset: str
-
-    @property
-    def case(self) -> tuple[int, str, str]:
-        """The case's sort key: (scale order, scale, data set)."""
-        return (SCALE_ORDER.get(self.scale, 9), self.scale, self.dataset)
-
-    @property
-    def label(self) -> str:
-        """'fast · mnist'."""
-        return case_label(self.scale, self.dataset)
-
-
-@dataclasses.dataclass
-class EntryView(OfCase):
-    """One claim test: one check at one scale on one data set."""
-
-    nodeid: str
-    statistic: str
-    kind: str
-    scale: str
-    dataset: str
-    verdict: str
-    reason: str
-    duration: float
-    run_at: str
-    session: str
-    record: dict[str, Any] | None
-
-
-def entry_view(nodeid: str, entry: dict[str, Any], spec: ClaimSpec | None = None) -> EntryView:
-    """An EntryView of one recorded entry (as the pytest plugin writes it); a check that
-    crashed before it was evaluated takes its kind from the spec."""
-    verdict = str(entry.get("verdict") or "error")
-    statistic = str(entry.get("statistic") or "")
-    kind = entry.get("kind")
-    if not kind and spec is not None and statistic in {c.name for c in spec.checks}:
-        kind = spec.check(statistic).kind
-    return EntryView(
-        nodeid=str(nodeid),
-        statistic=statistic,
-        kind=str(kind or "harness"),
-        scale=str(entry.get("scale") or ""),
-        dataset=str(entry.get("dataset") or ""),
-        verdict=verdict if verdict in VERDICTS else "error",
-        reason=str(entry.get("reason") or ""),
-        duration=float(entry.get("duration") or 0.0),
-        run_at=str(entry.get("run_at") or ""),
-        session=str(entry.get("session") or ""),
-        record=entry.get("record") if isinstance(entry.get("record"), dict) else None,
-    )
-
-
-@dataclasses.dataclass
-class CaseView(OfCase):
-    """One (scale, data set) case of a claim: its stored payload and drawn figures."""
-
-    claim: str
-    payload: dict[str, Any]
-
-    @property
-    def scale(self) -> str:
-        """The case's scale."""
-        return str(self.payload.get("scale") or "")
-
-    @property
-    def dataset(self) -> str:
-        """The case's data set."""
-        return str(self.payload.get("dataset") or "")
-
-    @functools.cached_property
-    def _face(self) -> claims.Claim | None:
-        """The claim's parts (None for a claim not registered here)."""
-        return claims.get(self.claim) if self.claim in claims.CLAIMS else None
-
-    @functools.cached_property
-    def figures(self) -> list[dict[str, str]]:
-        """The case's figures drawn from its stored data."""
-        face = self._face
-        return draw_figures(face.figures if face else None, self.payload.get("figures"))
-
-    @functools.cached_property
-    def tables(self) -> list[dict[str, Any]]:
-        """The case's tables built from its stored data."""
-        face = self._face
-        return build_tables(face.tables if face else (), self.payload.get("figures"))
-
-    @property
-    def changes(self) -> dict[str, dict[str, Any]]:
-        """The config's changes from the paper's setting, by field."""
-        return {c["field"]: c for c in self.payload.get("changes") or [] if isinstance(c, dict)}
-
-    @property
-    def unit_rows(self) -> list[tuple[str, Any, str]]:
-        """(unit, compute seconds or None, 'reused' / 'computed' / '') per unit, from the
-        payload's `unit_seconds` and `reused` where it has them."""
-        seconds = self.payload.get("unit_seconds")
-        seconds = seconds if isinstance(seconds, dict) else {}
-        reused = self.payload.get("reused")
-        known = isinstance(reused, list)
-        flags = {str(u) for u in reused} if known else set()
-        return [
-            (str(u), seconds.get(str(u)), ("reused" if str(u) in flags else "computed") * known)
-            for u in self.payload.get("units") or []
-        ]
-
-    @property
-    def per_unit(self) -> bool:
-        """True when the payload has compute times or reuse flags per unit."""
-        return any(secs is not None or how for _, secs, how in self.unit_rows)
-
-    @property
-    def reuse(self) -> str:
-        """'computed in this run', 'reused from the cache' or 'k of n units reused'."""
-        units = len(self.payload.get("units") or [])
-        reused = self.payload.get("reused_units")
-        if not isinstance(reused, int) or not units:
-            return ""
-        if reused == 0:
-            return f"all {units} units computed in this run"
-        if reused >= units:
-            return f"all {units} units reused from the cache (computed in an earlier run)"
-        return f"{reused} of {units} units reused from the cache, {units - reused} computed"
+__all__ = [
+    "CLAIM_VERDICTS",
+    "CaseView",
+    "ClaimView",
+    "EntryView",
+    "claim_verdict",
+    "claim_views",
+    "page_name",
+]
 
 
 @dataclasses.dataclass
@@ -250,19 +125,19 @@ class ClaimView:
     def fast_reference_seconds(self) -> float | None:
         """The fast cases' compute in reference-machine seconds (CPU seconds x the computing
         machine's calibration figure / 68); None where no case recorded it."""
-        fast = [c.payload for c in self.cases.values() if c.scale == "fast"]
-        known = [float(p["reference_seconds"]) for p in fast if p.get("reference_seconds")]
+        known = [c.reference_seconds for c in self.cases.values() if c.scale == "fast"]
+        known = [k for k in known if k is not None]
         return sum(known) if known else None
 
     @property
     def calibration(self) -> str:
-        """The calibration figures (GFLOP/s) of the machines that computed the fast cases."""
+        """The calibration figures (GFLOP/s) the fast cases' times were converted with."""
         figures = {
-            round(float(g))
+            round(float(c.session_gflops or g))
             for c in self.cases.values()
             if c.scale == "fast"
-            for g in c.payload.get("gflops") or []
-            if g
+            for g in (c.payload.get("gflops") or [0])[:1]
+            if c.session_gflops or g
         }
         return ", ".join(f"{g:g}" for g in sorted(figures))
 
@@ -383,12 +258,15 @@ def _spec(claim: str) -> ClaimSpec | None:
 def claim_views(data: dict[str, Any]) -> list[ClaimView]:
     """Every registered claim (run or not) and every other recorded claim, registry order."""
     sessions = data.get("sessions") or []
+    figures = {str(s.get("session_id")): s.get("calibration_gflops") for s in sessions}
     latest = str(sessions[-1].get("session_id")) if sessions else None
     history = data.get("history") if isinstance(data.get("history"), dict) else {}
     tests = sorted((data.get("tests") or {}).items())
     cases: dict[str, dict[tuple[int, str, str], CaseView]] = {}
     for _, payload in sorted((data.get("cases") or {}).items()):
-        view = CaseView(str(payload.get("claim")), payload)
+        view = CaseView(
+            str(payload.get("claim")), payload, figures.get(str(payload.get("session")))
+        )
         cases.setdefault(view.claim, {})[view.case] = view
     recorded = {str(entry.get("claim") or "unknown") for _, entry in tests}
     ids = list(claims.CLAIMS) + sorted((recorded | set(cases)) - set(claims.CLAIMS))

@@ -11,14 +11,25 @@ differences are nearly conserved: two surplus units with w_a ~ -w_b (a cancellin
 cancel in the output and shrink very slowly, and eps_g at a finite alpha then depends on
 the start (shared/CLAIMS.md, eg_scaling). `project` removes those directions: it replaces
 the surplus units (or a group's units) by their mean, which is where Newton's method looks
-for the branch's fixed point.
+for the branch's fixed point (`branch_point`). For K >= 4 that point, with the surplus units
+identical, is a saddle: its top eigenvalue is ~ +1.05 eta^2 sigma^2 (2/pi), along the
+surplus-difference mode, and random starts settle elsewhere in a near-degenerate family.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import Tensor
 
+from sgdclaims.teacher_student.newton import (
+    RESIDUAL_TOL,
+    fixed_point,
+    masked_jacobian,
+    top_eigenvalue,
+)
+from sgdclaims.teacher_student.ode import ODE
 from sgdclaims.teacher_student.state import OrderParameters
 
 #: two units whose weight vectors have a cosine below this form a cancelling pair
@@ -104,3 +115,45 @@ def surplus_norm(state: OrderParameters) -> Tensor:
     surplus = (matching(state) < 0) & state.active
     qd = torch.diagonal(state.q, dim1=-2, dim2=-1)
     return torch.where(surplus, qd, torch.zeros_like(qd)).amax(-1)
+
+
+@dataclasses.dataclass
+class BranchPoint:
+    """The branch's fixed point per batch element: its state, eps_g, residual max |f|,
+    convergence, and the largest real part of the Jacobian's eigenvalues there (positive: a
+    saddle; NaN where Newton did not converge)."""
+
+    y: Tensor
+    eps: Tensor
+    residual: Tensor
+    converged: Tensor
+    max_eig: Tensor
+
+
+def branch_point(ode: ODE, y: Tensor, *, both_layers: bool = False) -> BranchPoint:
+    """The branch's fixed point near each packed state y (B, D): Newton's method from the
+    state projected onto the branch (`project`), its solution projected again (along the
+    near-flat surplus-difference mode Newton drifts by rounding), and the residual and top
+    eigenvalue there. For the SCM this is Goldt et al.'s eq. 10 point: M units on the teacher,
+    the surplus units identical."""
+
+    def on_branch(x: Tensor) -> Tensor:
+        return ode.packing.pack(project(ode.packing.unpack(x), both_layers=both_layers))
+
+    fp = fixed_point(ode, on_branch(y))
+    point = on_branch(fp.y)
+    residual = (ode.f(point) * ode.packing.mask).abs().amax(-1)
+    residual = torch.where(fp.converged & torch.isfinite(residual), residual, torch.inf)
+    converged = residual <= RESIDUAL_TOL
+    eig = torch.full_like(residual, float("nan"))
+    if bool(converged.any()):
+        eig[converged] = top_eigenvalue(masked_jacobian(ode.subset(converged), point[converged]))
+    return BranchPoint(point, ode.eps(point), residual, converged, eig)
+
+
+def specialisation(state: OrderParameters) -> Tensor:
+    """The smallest cosine between a matched student unit of an SCM and its teacher unit (B,):
+    near 1 on the specialised branch, near 0 on the unspecialised plateau."""
+    match = matching(state)
+    cos = cosines(state).gather(-1, match.clamp(min=0)[..., None])[..., 0]
+    return torch.where(match >= 0, cos, torch.full_like(cos, torch.inf)).amin(-1)

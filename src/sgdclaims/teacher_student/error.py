@@ -42,3 +42,20 @@ def eps_monte_carlo(
     diff = (g(lam) * v[:, None, :]).sum(-1) - (g(rho) * vs[:, None, :]).sum(-1)
     sq = 0.5 * diff.double() ** 2
     return sq.mean(-1), sq.std(-1) / sq.shape[-1] ** 0.5
+
+
+def eps_constant(activation: str, state: OrderParameters) -> Tensor:
+    """eps_g (B,) of the best constant predictor, from order parameters: the student's output
+    switched off, 1/2 <phi*(x)^2> (erf and linear are odd, so <phi*> = 0 and the constant is
+    0). The regression analogue of chance: a network that learned nothing scores it."""
+    off = state._replace(v=torch.zeros_like(state.v))
+    return eps_from_order(activation, off)
+
+
+def eps_constant_monte_carlo(activation: str, ws: Tensor, vs: Tensor, x: Tensor) -> Tensor:
+    """eps_g (B,) of the best constant predictor <phi*> on held-out inputs x (P, N): half the
+    variance of the teacher's output (any activation; ReLU's mean is not 0)."""
+    g, _ = activation_fn(activation)
+    rho = torch.einsum("bmn,pn->bpm", ws, x.to(ws.dtype)) / x.shape[-1] ** 0.5
+    out = (g(rho) * vs[:, None, :]).sum(-1).double()
+    return 0.5 * out.var(-1, unbiased=False)

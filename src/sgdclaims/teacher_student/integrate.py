@@ -4,7 +4,7 @@ implicit Rosenbrock ROS2 and a hybrid that starts explicit and switches to ROS2 
 explicit step is bounded by stability rather than accuracy.
 
 After the plateau the ODE is stiff: the fast modes decay at rates ~eta while eps_g creeps
-towards eps_g* on scales of 1e3-1e5 in alpha, so an explicit step stays small for the
+towards its fixed point on scales of 1e3-1e5 in alpha, so an explicit step stays small for the
 whole tail; ROS2 takes steps that grow with alpha there. All integrators advance a whole
 batch with one step size and keep every tensor on the state's device.
 """
@@ -86,11 +86,26 @@ _E = tuple(b5 - b4 for b5, b4 in zip(_B5, _B4))
 _STIFF_LIMIT, _STIFF_STEPS = 3.25, 15
 
 
-def error_ratio(err: Tensor, y: Tensor, y_new: Tensor, rtol: float, atol: float) -> float:
-    """The largest over the batch of the RMS of err / (atol + rtol |y|) (accept if <= 1)."""
+def error_ratios(err: Tensor, y: Tensor, y_new: Tensor, rtol: float, atol: float) -> Tensor:
+    """The RMS of err / (atol + rtol |y|) of each batch element (B,) (accept if all <= 1)."""
     scale = atol + rtol * torch.maximum(y.abs(), y_new.abs())
-    ratio = float(torch.sqrt(torch.mean((err / scale) ** 2, dim=-1)).max())
-    return ratio if math.isfinite(ratio) else 1e6
+    return torch.sqrt(torch.mean((err / scale) ** 2, dim=-1))
+
+
+def step_ratio(ratios: Tensor, y: Tensor) -> float:
+    """The error ratio of a batch step: the largest over the elements whose state is finite
+    (a stopped element, its state NaN, does not steer the step); inf where the trial of a
+    finite element is not finite."""
+    live = torch.isfinite(y).all(-1)
+    r = ratios[live]
+    if not bool(torch.isfinite(r).all()):
+        return math.inf
+    return float(r.max()) if r.numel() else 0.0
+
+
+#: a step this small (relative to alpha) that still fails for an element means the element
+#: cannot be integrated at any step size: it stops (its state becomes NaN)
+STALLED = 1e-12
 
 
 class Integrator:
@@ -105,18 +120,25 @@ class Integrator:
         self.steps = 0
         self.evaluations = 0
 
-    def step(self, y: Tensor, dt: float) -> tuple[Tensor, float]:
-        """One trial step: the new state and its error ratio."""
+    def step(self, y: Tensor, dt: float) -> tuple[Tensor, Tensor]:
+        """One trial step: the new state and the error ratio of each batch element."""
         raise NotImplementedError
 
     def accepted(self, y_new: Tensor) -> None:
         """Called after an accepted step."""
 
     def advance(self, y: Tensor, t: float, t_end: float) -> Tensor:
-        """Integrate y from alpha=t to exactly alpha=t_end."""
+        """Integrate y from alpha=t to exactly alpha=t_end. An element whose state is NaN has
+        stopped and does not steer the step size; one that fails at every step size (its trial
+        state is not finite however small the step) stops there."""
         while t < t_end - 1e-12 * max(1.0, t_end):
             dt = min(self.dt, t_end - t)
-            y_new, ratio = self.step(y, dt)
+            y_new, ratios = self.step(y, dt)
+            ratio = step_ratio(ratios, y)
+            if math.isinf(ratio) and dt <= STALLED * max(1.0, t):
+                bad = torch.isfinite(y).all(-1) & ~torch.isfinite(ratios)
+                y = torch.where(bad[:, None], torch.full_like(y, math.nan), y)
+                continue
             factor = 0.9 * (1.0 / max(ratio, 1e-10)) ** (1.0 / (self.order + 1))
             self.dt = dt * min(5.0, max(0.2, factor))
             if ratio <= 1.0:
@@ -143,7 +165,7 @@ class Dopri5(Integrator):
         """True once the step has been bounded by stability on 15 accepted steps."""
         return self.stiff_steps >= _STIFF_STEPS
 
-    def step(self, y: Tensor, dt: float) -> tuple[Tensor, float]:
+    def step(self, y: Tensor, dt: float) -> tuple[Tensor, Tensor]:
         f = self.ode.f
         if self._k1 is None:
             self._k1 = f(y)
@@ -157,13 +179,14 @@ class Dopri5(Integrator):
         self.evaluations += 6
         y_new = stages[-1]  # FSAL: stage 7 is at the 5th-order solution
         err = dt * sum(e * kj for e, kj in zip(_E, ks) if e != 0.0)
-        ratio = error_ratio(err, y, y_new, self.rtol, self.atol)
-        if ratio <= 1.0:
+        ratios = error_ratios(err, y, y_new, self.rtol, self.atol)
+        if step_ratio(ratios, y) <= 1.0:
             self._k_next = ks[6]
-            dy = float((y_new - stages[-2]).norm())
-            if dy > 0 and dt * float((ks[6] - ks[5]).norm()) / dy > _STIFF_LIMIT:
+            live = torch.isfinite(y_new).all(-1)
+            dy = float((y_new - stages[-2])[live].norm())
+            if dy > 0 and dt * float((ks[6] - ks[5])[live].norm()) / dy > _STIFF_LIMIT:
                 self.stiff_steps += 1
-        return y_new, ratio
+        return y_new, ratios
 
     def accepted(self, y_new: Tensor) -> None:
         self._k1 = self._k_next
@@ -193,7 +216,7 @@ class Rosenbrock(Integrator):
         self._age = 0
         self._fy: Tensor | None = None
 
-    def step(self, y: Tensor, dt: float) -> tuple[Tensor, float]:
+    def step(self, y: Tensor, dt: float) -> tuple[Tensor, Tensor]:
         f = self.ode.f
         if self._fy is None:
             self._fy = f(y)
@@ -210,10 +233,10 @@ class Rosenbrock(Integrator):
         k2 = torch.linalg.lu_solve(*lu, (f2 - 2 * k1)[..., None])[..., 0]
         self.evaluations += 1
         y_new = y + dt * (1.5 * k1 + 0.5 * k2)
-        ratio = error_ratio(0.5 * dt * (k1 + k2), y, y_new, self.rtol, self.atol)
-        if ratio > 1.0 and self._age > 0:
+        ratios = error_ratios(0.5 * dt * (k1 + k2), y, y_new, self.rtol, self.atol)
+        if step_ratio(ratios, y) > 1.0 and self._age > 0:
             self._age = self.max_age  # retry with a fresh Jacobian
-        return y_new, ratio
+        return y_new, ratios
 
     def accepted(self, y_new: Tensor) -> None:
         self._fy = None

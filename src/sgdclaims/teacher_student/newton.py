@@ -80,14 +80,15 @@ class FixedPoint:
 
 def fixed_point(ode: ODE, y0: Tensor, *, tol: float = 1e-14, max_iter: int = 30) -> FixedPoint:
     """Newton's method on f(y) = 0 from y0 (steps by the pseudo-inverse of the masked
-    Jacobian, halved until f stays finite). Converged: residual max |f| <= RESIDUAL_TOL."""
+    Jacobian, halved until f stays finite). Converged: residual max |f| <= RESIDUAL_TOL;
+    never from a state that is not finite."""
     mask = ode.packing.mask
     y = y0.clone()
-    alive = torch.ones(y.shape[0], dtype=torch.bool, device=y.device)
+    alive = torch.isfinite(y).all(-1)  # a NaN state (a stopped start) has no fixed point
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported)
         fy = ode.f(y)
-        if float((fy * mask).abs().max()) < RESIDUAL_TOL / 100:
+        if bool(((fy * mask).abs().amax(-1) < RESIDUAL_TOL / 100).logical_or(~alive).all()):
             break
         jac = masked_jacobian(ode, y)
         alive &= torch.isfinite(jac).flatten(1).all(-1) & torch.isfinite(fy).all(-1)
@@ -114,9 +115,10 @@ def _finite_step(ode: ODE, y: Tensor, step: Tensor, halvings: int = 30) -> Tenso
     so no state outside the domain of the averages (|arcsin argument| > 1) is ever used."""
     lam = torch.ones(y.shape[0], 1, dtype=y.dtype, device=y.device)
     bad = torch.zeros_like(lam, dtype=torch.bool)
+    finite = torch.isfinite(y).all(-1, keepdim=True)  # a NaN state stays as it is
     for _ in range(halvings):
         trial = y - lam * step
-        bad = ~torch.isfinite(ode.f(trial)).all(-1, keepdim=True)
+        bad = ~torch.isfinite(ode.f(trial)).all(-1, keepdim=True) & finite
         if not bool(bad.any()):
             return trial
         lam = torch.where(bad, lam / 2, lam)

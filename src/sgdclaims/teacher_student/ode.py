@@ -5,7 +5,8 @@ The state of a batch of B networks is packed into y (B, D): the upper triangle o
 R, then v. The right-hand side evaluates every average of eq. 9 for all index
 combinations at once with broadcast tensor ops (float64) on the device of the template
 state, so one step of the whole batch costs a fixed number of tensor operations whatever
-K is. Integrators live in `integrate`, Newton's method in `newton`, eps_g* in `asymptote`.
+K is. Integrators live in `integrate`, Newton's method in `newton`, the branch in `branch`,
+where starts get to in `reach`.
 """
 
 from __future__ import annotations

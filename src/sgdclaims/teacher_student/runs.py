@@ -1,6 +1,6 @@
-"""Helpers for teacher-student runs (Goldt et al. 2020): seeded generators, the checkpoint
-steps of an SGD run (its final value is the mean over the last 5%), and certified ODE
-asymptotes from order parameters, one table row per start.
+"""Helpers for teacher-student runs (Goldt et al. 2020): seeded generators, and the
+checkpoint steps of an SGD run (its final value is the mean over the last 5%, and the value
+at half the horizon the mean over the last 5% of the first half).
 
 Random starts are drawn on the CPU from seeded generators, so a seed gives the same start
 on every device.
@@ -8,16 +8,10 @@ on every device.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-import pandas as pd
 import torch
 
-from sgdclaims.curves import tail_steps
-from sgdclaims.teacher_student.asymptote import Asymptote, certified_asymptote
-from sgdclaims.teacher_student.ode import ODE
-from sgdclaims.teacher_student.state import OrderParameters
+from sgdclaims.curves import final_value, tail_steps
 
 
 def generator(*key: int, device: str | torch.device = "cpu") -> torch.Generator:
@@ -27,24 +21,18 @@ def generator(*key: int, device: str | torch.device = "cpu") -> torch.Generator:
 
 
 def sgd_steps(alpha: float, n: int, coarse: int = 60, tail: int = 20) -> np.ndarray:
-    """Checkpoint steps of an SGD run of alpha * n steps: `coarse` evenly spaced ones and
-    `tail` in the last 5% of the run (its final value, shared/CLAIMS.md)."""
+    """Checkpoint steps of an SGD run of alpha * n steps: `coarse` evenly spaced ones, `tail`
+    in the last 5% of the run (its final value, shared/CLAIMS.md) and as many in the last 5%
+    of its first half (the value at half the horizon)."""
     total = round(alpha * n)
     even = np.linspace(total / coarse, total, coarse).round()
-    return np.unique(np.concatenate([even, tail_steps(total, tail)])).astype(np.int64)
+    ends = [tail_steps(total, tail), tail_steps(max(1, total // 2), tail)]
+    return np.unique(np.concatenate([even, *ends])).astype(np.int64)
 
 
-def certify(ode: ODE, state: OrderParameters, **kwargs: Any) -> Asymptote:
-    """certified_asymptote from the order parameters `state` (restarts up to alpha_max unless
-    restart_alpha_max is given)."""
-    kwargs.setdefault("restart_alpha_max", kwargs["alpha_max"])
-    return certified_asymptote(ode, ode.packing.pack(state), **kwargs)
-
-
-def asymptote_frame(res: Asymptote, columns: dict[str, list]) -> pd.DataFrame:
-    """One row per start: the given columns (K, start, ...) and everything `res` recorded."""
-    rows = [res.element(i) for i in range(len(res.eps_star))]
-    frame = pd.DataFrame(rows)
-    for j, (name, values) in enumerate(columns.items()):
-        frame.insert(j, name, values)
-    return frame
+def half_value(steps: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The value of curves (..., T) at half the horizon: the final value of the first half
+    of the run (steps up to steps[-1] // 2)."""
+    steps = np.asarray(steps)
+    first = steps <= steps[-1] // 2
+    return final_value(steps[first], np.asarray(values)[..., first])

@@ -3,31 +3,28 @@
 One fresh Gaussian sample per step, output noise sigma, separate learning rates for the
 first (eta_w / sqrt N) and second (eta_v / N) layer. R independent replicas (seeds, or K
 values padded with inactive units) advance together: every step is a fixed number of
-batched operations over all replicas, and inputs and noise are drawn in big blocks on the
-networks' device. On the CPU the sequential step loop runs in numpy (its arrays are tiny,
-so per-call overhead is the whole cost); on other devices in torch, with no host round trip
-in the loop. Replicas in the same `stream` share their inputs and label noise (different
-students of one seed may see one data stream), which halves the cost of drawing them.
+batched operations over all replicas (the loops are in `steppers`), and inputs and noise are
+drawn in big blocks on the networks' device. Replicas in the same `stream` share their
+inputs and label noise (different students of one seed may see one data stream), which
+divides the cost of drawing them. The divergence rule of sgdclaims.training stops a replica.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 
 import numpy as np
 import torch
-from scipy import special
 from torch import Tensor
 
 from sgdclaims.teacher_student.activations import activation_fn
 from sgdclaims.teacher_student.error import eps_from_order, eps_monte_carlo
 from sgdclaims.teacher_student.state import OrderParameters, from_weights, teacher_weights
+from sgdclaims.teacher_student.steppers import NumpyBlocks, torch_stepper
+from sgdclaims.training import Divergence
 from sgdclaims.validate import require_non_negative, require_positive
 
-_INV_SQRT2 = 1 / math.sqrt(2.0)
-_ERF_SLOPE = math.sqrt(2.0 / math.pi)
 BACKENDS = ("numpy", "torch")
 
 
@@ -52,14 +49,17 @@ class Networks:
 
 @dataclasses.dataclass
 class SGDTrace:
-    """eps_g (C, R) at checkpoint times alpha (C,), its standard error (Monte Carlo eps_g),
-    the final networks and the number of steps."""
+    """eps_g (C, R) at checkpoint times alpha (C,) (NaN once a replica's run stopped), its
+    standard error (Monte Carlo eps_g), the final networks, the number of steps, and per
+    replica the divergence rule that stopped it ('' if none) and the alpha where it fired."""
 
     alpha: np.ndarray
     eps: np.ndarray
     eps_se: np.ndarray
     nets: Networks
     steps: int
+    diverged: list[str] = dataclasses.field(default_factory=list)
+    diverged_at: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
 
 
 def sgd(
@@ -82,6 +82,11 @@ def sgd(
     erf and linear activations and a Monte Carlo estimate on the held-out inputs `mc_inputs`
     (P, N) otherwise (ReLU). streams (R,): the input stream of each replica (default: its
     own). backend: 'numpy' (CPU only) or 'torch'; default numpy on the CPU, else torch.
+
+    The divergence rule of sgdclaims.training is checked on each replica's training loss, the
+    mean of Delta^2 / 2 over each block of `block` fresh samples (one sample's loss is a
+    chi-square draw, so a single step would fire the 100x rule on noise; a NaN at any step
+    makes its block's mean NaN); a replica it stops is NaN from the next checkpoint on.
     """
     require_positive("eta_w", eta_w)
     require_non_negative("eta_v", eta_v)
@@ -97,79 +102,51 @@ def sgd(
             f"got {backend!r} on {device}"
         )
     r, _, n = nets.w.shape
-    own = torch.arange(r, device=device)
-    streams = own if streams is None else streams.to(device)
+    streams = torch.arange(r) if streams is None else streams.cpu()
     n_streams = int(streams.max()) + 1
-    pick = slice(None) if torch.equal(streams, own) else streams
     nets.v.mul_(nets.active.to(nets.v.dtype))
     targets = np.rint(np.asarray(alphas, dtype=float) * n).astype(np.int64)
     if len(targets) == 0 or np.any(np.diff(targets) < 0) or targets[0] < 0:
         raise ValueError("alphas must be sorted, non-empty and non-negative")
-    stepper = _numpy_stepper if backend == "numpy" else _torch_stepper
-    advance = stepper(nets, activation, eta_w, eta_v / n)
-    g_torch, _ = activation_fn(activation)
+    if backend == "numpy":
+        advance = NumpyBlocks(nets, activation, eta_w, eta_v / n, streams.numpy())
+    else:
+        advance = torch_stepper(nets, activation, eta_w, eta_v / n, streams.to(device))
+    rules = [Divergence("cpu") for _ in range(r)]
+    stopped = np.zeros(r, dtype=bool)
+    at = np.full(r, np.nan)
     step, rows, ses = 0, [], []
     for target in targets:
         while step < target:
             size = int(min(block, target - step))
-            shape = (size, n_streams)
+            shape = (n_streams, size)
             x = torch.randn(*shape, n, generator=generator, dtype=nets.w.dtype, device=device)
-            x = x.mul_(1 / math.sqrt(n))[:, pick]
             noise = torch.randn(*shape, generator=generator, dtype=nets.w.dtype, device=device)
-            y = (g_torch(torch.einsum("trn,rmn->trm", x, nets.ws)) * nets.vs).sum(-1)
-            advance(x, y + sigma * noise[:, pick])
+            deltas = torch.as_tensor(advance(x.mul_(1 / math.sqrt(n)), noise.mul_(sigma)))
             step += size
-        if activation in ("erf", "linear"):
-            rows.append(eps_from_order(activation, nets.order_parameters()).cpu().numpy())
-            ses.append(np.zeros(r))
-        else:
-            e, se = eps_monte_carlo(activation, nets.w, nets.ws, nets.v, nets.vs, mc_inputs)
-            rows.append(e.cpu().numpy())
-            ses.append(se.cpu().numpy())
-    return SGDTrace(np.asarray(alphas, float), np.stack(rows), np.stack(ses), nets, step)
+            loss = (0.5 * deltas.double() ** 2).mean(0).cpu()
+            for i, rule in enumerate(rules):
+                if not stopped[i]:
+                    rule.update(step, loss[i])
+        for i, rule in enumerate(rules):
+            if not stopped[i] and rule.fired:
+                stopped[i], at[i] = True, rule.step / n
+        e, se = _measure(activation, nets, mc_inputs)
+        rows.append(np.where(stopped, np.nan, e))
+        ses.append(se)
+    diverged = [rule.rule for rule in rules]
+    alpha = np.asarray(alphas, float)
+    return SGDTrace(alpha, np.stack(rows), np.stack(ses), nets, step, diverged, at)
 
 
-def _numpy_stepper(
-    nets: Networks, activation: str, eta_w: float, lr_v: float
-) -> Callable[[Tensor, Tensor], None]:
-    """Steps in numpy on views that share memory with the networks' tensors (measured: 37
-    vs 110 microseconds a step at R=9, K=4, N=100 against torch on the CPU)."""
-    g, gp = _numpy_activation(activation)
-    w, v = nets.w.numpy(), nets.v.numpy()
-    act = nets.active.numpy().astype(w.dtype)
-
-    def advance(x: Tensor, y: Tensor) -> None:
-        for xt, yt in zip(x.numpy(), y.numpy()):
-            lam = np.matmul(w, xt[:, :, None])[..., 0]
-            gl = g(lam)
-            delta = (gl * v).sum(-1) - yt
-            coef = gp(lam) * v * delta[:, None]
-            np.subtract(w, (eta_w * coef)[:, :, None] * xt[:, None, :], out=w)
-            if lr_v > 0:
-                np.subtract(v, (lr_v * delta)[:, None] * gl * act, out=v)
-
-    return advance
-
-
-def _torch_stepper(
-    nets: Networks, activation: str, eta_w: float, lr_v: float
-) -> Callable[[Tensor, Tensor], None]:
-    """The same steps in torch on the networks' device (the GPU path)."""
-    g, gp = activation_fn(activation)
-    w, v = nets.w, nets.v
-    act = nets.active.to(w.dtype)
-
-    def advance(x: Tensor, y: Tensor) -> None:
-        for xt, yt in zip(x, y):
-            lam = torch.bmm(w, xt[:, :, None])[..., 0]
-            gl = g(lam)
-            delta = (gl * v).sum(-1) - yt
-            coef = gp(lam) * v * delta[:, None]
-            w.sub_((eta_w * coef)[:, :, None] * xt[:, None, :])
-            if lr_v > 0:
-                v.sub_((lr_v * delta)[:, None] * gl * act)
-
-    return advance
+def _measure(activation: str, nets: Networks, mc_inputs: Tensor | None):
+    """eps_g (R,) of the networks and its standard error (0 where exact)."""
+    if activation in ("erf", "linear"):
+        return eps_from_order(activation, nets.order_parameters()).cpu().numpy(), np.zeros(
+            nets.w.shape[0]
+        )
+    e, se = eps_monte_carlo(activation, nets.w, nets.ws, nets.v, nets.vs, mc_inputs)
+    return e.cpu().numpy(), se.cpu().numpy()
 
 
 def init_networks(
@@ -207,14 +184,3 @@ def init_networks(
         active,
     )
     return nets.to(device)
-
-
-def _numpy_activation(name: str) -> tuple[Callable, Callable]:
-    """(g, g') on numpy arrays, as in activations.activation_fn."""
-    if name == "erf":
-        return (lambda a: special.erf(a * _INV_SQRT2)), (
-            lambda a: _ERF_SLOPE * np.exp(-0.5 * a * a)
-        )
-    if name == "linear":
-        return (lambda a: a), (lambda a: 1.0)
-    return (lambda a: np.maximum(a, 0.0)), (lambda a: (a > 0).astype(a.dtype))

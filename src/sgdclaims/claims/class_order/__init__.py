@@ -4,6 +4,7 @@ order, and a ViT learns them in the CNN's order, but sooner and without a warm-u
 from sgdclaims.claims import Claim
 from sgdclaims.claims.class_order.config import CASES
 from sgdclaims.claims.class_order.experiment import run
+from sgdclaims.claims.class_order.falsify import DEMONSTRATIONS, SABOTAGE
 from sgdclaims.claims.class_order.figures import FIGURES, figure_data
 from sgdclaims.claims.class_order.spec import SPEC
 from sgdclaims.claims.class_order.statistics import statistics
@@ -17,4 +18,6 @@ CLAIM = Claim(
     figure_data=figure_data,
     figures=FIGURES,
     tables=TABLES,
+    demonstrations=DEMONSTRATIONS,
+    sabotage=SABOTAGE,
 )

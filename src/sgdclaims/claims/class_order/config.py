@@ -98,14 +98,6 @@ class ClassOrderConfig(Config):
         )
 
 
-_LR_WHY = (
-    "0.05 for the CNN and the ViT (one shared lr, as in the paper) instead of 1e-3: at 1e-3 the "
-    "CNN's warm-up alone (the paper: ~4 of 50 epochs) is thousands of steps, beyond a CPU "
-    "budget of 300 steps. At 0.05 the regime the paper describes remains: the CNN's warm-up "
-    "(test accuracy below 1.5 x chance) lasts 100-150 steps, ~40% of the run (measured, "
-    "3 seeds, MNIST and Fashion-MNIST), while the ViT is past it at its first checkpoint "
-    "(step 25). Tried: 0.1, where the CNN's warm-up shrinks to ~50 steps, as long as the ViT's"
-)
 CASES = Cases(
     ClassOrderConfig,
     full={
@@ -127,6 +119,17 @@ CASES = Cases(
             "require_full": Set(
                 False, "the MNIST 10k subset (8,000 train / 2,000 test, the whole test split)"
             ),
+            "steps": Set(
+                300,
+                "300 SGD steps (CPU time: the ViT costs ~0.06 CPU-s a training step on one core "
+                "and ~0.8 CPU-s to predict the 2,000 test images at each of 16 checkpoints). At "
+                "300 steps the claim's two fast cases already cost ~200 CPU-seconds on a 217 "
+                "GFLOP/s core (~630 reference-seconds), about 2.1x its budget of 300, so no "
+                "longer run was tried. The ViT is still learning then "
+                "(in the run before 2026-12-03 its final recall was below 0.5 on 4-7 classes "
+                "per seed), so `classes_learned` decides whether the ViT statistics are "
+                "testable here",
+            ),
         },
         "fashion_mnist": {
             "dataset": Set("fashion_mnist", "Fashion-MNIST, all 60,000 training images"),
@@ -135,19 +138,36 @@ CASES = Cases(
                 "a seeded, class-stratified 2,000-image test subset (CLAIMS.md: >= 2,000; each "
                 "checkpoint predicts it with two nets)",
             ),
+            "steps": Set(
+                300,
+                "300 SGD steps, as on MNIST; not longer. Decided before the fixed-level W was "
+                "computed: the review of 2026-12-03 found the CNN's final recall of shirt, coat "
+                "and dress at 0.17-0.33 after 300 steps, so `classes_learned` (8 of 10 classes at "
+                "recall >= 0.5) will likely fail and the tau statistics be not testable here. A "
+                "longer run was not tried because the budget does not allow it: at 300 steps the "
+                "claim's two fast cases already cost ~200 CPU-seconds on a 217 GFLOP/s core, about "
+                "2.1x its budget of 300 reference-seconds (the ViT: ~0.06 CPU-s a training step "
+                "and ~0.8 CPU-s to predict 2,000 test images at each of 16 checkpoints, per seed)",
+            ),
         },
     },
     fast_common={
-        "lr": Set(0.05, _LR_WHY),
+        "lr": Set(
+            0.05,
+            "0.05 for the CNN and the ViT (one shared lr, as in the paper) instead of 1e-3: at "
+            "1e-3 the CNN's warm-up alone (the paper: ~4 of 50 epochs) is thousands of steps, "
+            "beyond a CPU budget of 300 steps. At 0.05 the regime the paper describes remains: "
+            "the CNN's warm-up (test accuracy below 1.5 x chance) lasts 100-150 steps, ~40% of "
+            "the run (measured, 3 seeds, MNIST and Fashion-MNIST), while the ViT is past it at "
+            "its first checkpoint (step 25). Tried: 0.1, where the CNN's warm-up shrinks to ~50 "
+            "steps, as long as the ViT's. Because this lr was chosen to give the CNN its warm-up, "
+            "which decides vit_sooner, that statistic is reported, not asserted, at fast scale "
+            "(CLAIMS.md)",
+        ),
         "linear_lr": Set(
             0.05,
             "0.05 instead of 1e-2, so that L is near its plateau within the short run; L only "
             "has to be a converged linear classifier",
-        ),
-        "steps": Set(
-            300,
-            "300 SGD steps (CPU time: the ViT costs 60-90 ms a step on one core, and each "
-            "checkpoint predicts 2,000 test images with it)",
         ),
         "n_dense": Set(0, "no log-spaced checkpoints: the run is short"),
         "every": Set(25, "a checkpoint every 25 steps: tau_c resolved to 25 of the 300 steps"),

@@ -1,9 +1,10 @@
 """class_order's experiment (Schouten & Toonen 2023, Sec. 3.2-4.3).
 
 Per seed a linear model, the paper's CNN and the small torchvision ViT are trained side by
-side on 10 classes (plain SGD, the same data order); at each checkpoint we store the
+side on 10 classes (plain SGD, the same data order); at each checkpoint `measure` stores the
 per-class I(F_t;Y=c) (their eq. 3), I(F_t;Y=c|L) (eq. 4; plug-in and Miller-Madow) with L
-the seed's final linear model, mu_c and the recall, from the test predictions.
+the seed's final linear model, mu_c and the recall, from the test predictions, for each model
+and for the class-blind surrogates of the CNN and the ViT.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from torch import nn
 
-from sgdclaims import info
 from sgdclaims import validate as checks
 from sgdclaims.claims.class_order.config import (
     MIN_TEST,
@@ -25,14 +23,12 @@ from sgdclaims.claims.class_order.config import (
     SHAPES,
     ClassOrderConfig,
 )
+from sgdclaims.claims.class_order.measure import measure
 from sgdclaims.data import Dataset, load, subsample
 from sgdclaims.data.tasks import require_usable_splits, stratified_test
 from sgdclaims.models import LinearClassifier, PaperCNN, seeded, small_vit
 from sgdclaims.runner import Result, RunContext, UnitResult, run_units
 from sgdclaims.training import train_sgd
-
-#: the per-class columns of info.per_class_curves stored per checkpoint and class
-PER_CLASS = ("mi", "cmi", "cmi_mm", "mu", "recall")
 
 
 def check_data(cfg: ClassOrderConfig, data: Dataset) -> None:
@@ -86,10 +82,10 @@ def make_model(
 
 def train_seed(cfg: ClassOrderConfig, data: Dataset, seed: int, device: str) -> UnitResult:
     """Train every model for one seed (its init; the same data order for all) and measure
-    each against the seed's final linear model."""
+    each, and its class-blind surrogate, against the seed's final linear model."""
     steps = cfg.total_steps(len(data.x_train))
     marks = cfg.checkpoints(steps)
-    trajectories, scalars = {}, {}
+    trajectories, seconds = {}, {}
     for name in MODELS:
         model = make_model(cfg, name, SHAPES[cfg.dataset], seed)
         start = time.process_time()
@@ -103,38 +99,10 @@ def train_seed(cfg: ClassOrderConfig, data: Dataset, seed: int, device: str) -> 
             batch_size=cfg.batch_size,
             device=device,
         )
-        scalars[f"cpu_seconds_{name}"] = time.process_time() - start
-    y, l_pred = data.y_test.cpu(), trajectories["linear"].test_preds[-1]
-    per_epoch, k = len(data.x_train) // cfg.batch_size, NUM_CLASSES
-    classes, totals = [], []
-    for name, traj in trajectories.items():
-        c = info.per_class_curves(traj.test_preds, y, l_pred, k)
-        per_class = {q: c[q].reshape(-1) for q in PER_CLASS}
-        classes.append(
-            pd.DataFrame(
-                {
-                    "model": name,
-                    "step": np.repeat(traj.steps, k),
-                    "class": np.tile(np.arange(k), len(traj.steps)),
-                    **per_class,
-                }
-            )
-        )
-        totals.append(
-            pd.DataFrame(
-                {
-                    "model": name,
-                    "step": traj.steps,
-                    "epoch": traj.steps / per_epoch,
-                    "test_acc": traj.test_acc,
-                    "train_loss": traj.train_loss,
-                    "I_FY": c["I_FY"],
-                    "mu_FY": c["mu_FY"],
-                }
-            )
-        )
-    frames = {"per_class": pd.concat(classes), "totals": pd.concat(totals)}
-    return UnitResult(frames=frames, scalars={**scalars, "steps": float(steps)})
+        seconds[name] = time.process_time() - start
+    frames = measure(trajectories, data.y_test, seed, len(data.x_train) // cfg.batch_size)
+    frames["runs"]["cpu_seconds"] = frames["runs"]["model"].map(seconds)
+    return UnitResult(frames=frames, scalars={"steps": float(steps)})
 
 
 def run(cfg: ClassOrderConfig, context: RunContext) -> Result:
@@ -156,6 +124,9 @@ def run(cfg: ClassOrderConfig, context: RunContext) -> Result:
                 classes=", ".join(data.info.classes),
                 steps=cfg.total_steps(len(data.x_train)),
                 L="the seed's linear model at the end of its SGD run (raw pixels)",
+                surrogate="per model and checkpoint: right on round(a_t n_c) random test "
+                "images of every class c at the model's test accuracy a_t, otherwise uniform "
+                "over the other classes; redrawn at every checkpoint",
             )
         out = train_seed(cfg, loaded[0], int(unit), context.device)  # type: ignore[arg-type]
         out.provenance = dict(provenance)

@@ -13,7 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sgdclaims.claims.class_order.config import MODELS
+from sgdclaims.claims.class_order.measure import SURROGATES
 from sgdclaims.claims.class_order.readers import (
+    WARM_UP_ACCURACY,
     accuracy_table,
     class_names,
     curve_table,
@@ -23,12 +25,19 @@ from sgdclaims.figure import OURS, Figure
 from sgdclaims.runner import Result
 from sgdclaims.values import Value
 
-TITLES = {"linear": "linear", "cnn": "CNN", "vit": "ViT"}
+TITLES = {
+    "linear": "linear",
+    "cnn": "CNN",
+    "vit": "ViT",
+    "cnn_surrogate": "CNN surrogate",
+    "vit_surrogate": "ViT surrogate",
+}
 QUANTITIES = {"mi": "I(F_t;Y=c) [bits]", "mu": "mu_c = I(F_t;Y=c) - I(F_t;Y=c|L) [bits]"}
 
 
 def figure_data(result: Result, values: dict[str, Value]) -> dict[str, Any]:
-    """Seed-mean per-class curves, accuracy curves, learning times (by MI and by recall)."""
+    """Seed-mean per-class curves, accuracy curves, learning times per seed (by MI, also of
+    the class-blind surrogates, and by recall)."""
     out: dict[str, Any] = {
         "classes": class_names(result),
         "title": f"{result.provenance.get('dataset', '')} ({len(result.units)} seeds)",
@@ -45,6 +54,9 @@ def figure_data(result: Result, values: dict[str, Value]) -> dict[str, Any]:
         out["accuracy"][model] = accuracy_table(result, model)[1].mean(0)
         out["tau"][model] = learning_times(result, model)
         out["tau_recall"][model] = learning_times(result, model, "recall")
+    for surrogate in SURROGATES.values():
+        out["tau"][surrogate] = learning_times(result, surrogate)
+    out["seeds"] = [str(u) for u in result.units]
     return out
 
 
@@ -84,7 +96,7 @@ def accuracy_curves(data: dict[str, Any]) -> Any:
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     for model in data["models"]:
         ax.plot(steps, data["accuracy"][model], lw=1.6, label=TITLES.get(model, model))
-    ax.axhline(1.5 / len(data["classes"]), color="#999999", ls=":", lw=1, label="1.5 x chance")
+    ax.axhline(WARM_UP_ACCURACY, color="#999999", ls=":", lw=1, label="2 x chance (warm-up end)")
     ax.set_xlabel("SGD step")
     ax.set_ylabel("test accuracy")
     ax.legend(fontsize=8)
@@ -110,7 +122,7 @@ def learning_time_plot(data: dict[str, Any]) -> Any:
         )
     ax.set_xticks(x, names, rotation=30, fontsize=8)
     ax.set_ylabel("tau_c [SGD steps]")
-    ax.set_title("learning time: first step with I(F_t;Y=c) >= half its final value", fontsize=9)
+    ax.set_title("learning time: I(F_t;Y=c) >= 0.25 p(c) log2(1/p(c)) from there on", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -121,19 +133,21 @@ FIGURES = (
         "per_class_curves",
         "Per-class I(F_t;Y=c) (top) and mu_c = I(F_t;Y=c) - I(F_t;Y=c|L) (bottom) against "
         "the SGD step, seed means; L is the seed's final linear model (Schouten & Toonen "
-        "2023, Fig. 2-5). Dots: tau_c, where I(F_t;Y=c) first reaches half its final value.",
+        "2023, Fig. 2-5). Dots: tau_c, from where I(F_t;Y=c) stays at or above 0.25 p(c) "
+        "log2(1/p(c)) (a quarter of a perfect classifier's term) to the end.",
         per_class_curves,
     ),
     Figure(
         "accuracy_curves",
-        "Test accuracy of the three models against the SGD step (seed means); the CNN's "
-        "warm-up is where it stays near chance.",
+        "Test accuracy of the three models against the SGD step (seed means); a warm-up "
+        "ends where the accuracy first reaches 2 x chance.",
         accuracy_curves,
         paper=OURS,
     ),
     Figure(
         "learning_times",
-        "tau_c per class and model, seed mean with the range over seeds.",
+        "tau_c per class and model: mean and range over the seeds in which the class reached "
+        "its level (no marker where none did).",
         learning_time_plot,
         paper=OURS,
     ),

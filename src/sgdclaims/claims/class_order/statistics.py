@@ -1,171 +1,229 @@
-"""class_order's statistics (shared/CLAIMS.md, class_order): pure functions of the cached
-result, every statistic, control, precondition and reported value with its per-seed values.
-The readers of the stored curves (learning times, accuracy) are in `readers`."""
+"""class_order's statistics (shared/CLAIMS.md, class_order, 2026-12-03): pure functions of the
+cached result, every statistic, control, precondition, harness and reported value with its
+per-seed values and the runs that are not alive. The readers of the stored curves are in
+`readers`, the order statistics in `orders`, the reported values in `reported`."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from sgdclaims import ranking
-from sgdclaims.claims.class_order.config import MODELS, NUM_CLASSES, ClassOrderConfig
+from sgdclaims.alive import dead_runs
+from sgdclaims.claims.class_order import orders
+from sgdclaims.claims.class_order.config import ClassOrderConfig
+from sgdclaims.claims.class_order.measure import SURROGATES
 from sgdclaims.claims.class_order.readers import (
-    RELABELLINGS,
+    RECALL_LEVEL,
     accuracy_table,
+    final_recall,
     learning_times,
-    mid_training_gap,
-    relabelled,
+    liveness_of,
 )
-from sgdclaims.curves import final_value, first_reaching, preceding_change
+from sgdclaims.claims.class_order.reported import harness, reported
+from sgdclaims.curves import final_value, preceding_change
 from sgdclaims.runner import Result
-from sgdclaims.values import Statistics, Value, seed_mean
+from sgdclaims.values import Statistics, Value, seed_bootstrap
 
 statistics = Statistics()
-#: the paper's MNIST order (Sec. 4): 0 and 1 among the first three, 5 and 8 the last three
-PAPER_FIRST, PAPER_LAST = (0, 1), (5, 8)
-#: CLAIMS.md `converged`: the final accuracy against its mean over the preceding 20%
+#: CLAIMS.md `converged`: the final accuracy against its mean over the preceding 20% ...
 PRECEDING = 0.20
-#: a model's warm-up ends at the first checkpoint with test accuracy >= 1.5 x chance (a net
-#: that predicts one class scores that class's share, ~chance)
-WARMUP_ACC = 1.5 / NUM_CLASSES
-#: the relabelled pairs of the vit_cnn_agreement control
-AGREEMENT_PAIRS = 50
+#: ... of a model whose final accuracy is at least twice chance (issue 24)
+CONVERGED_ACCURACY = 0.2
+#: permutations of each seed-bootstrap replicate of a p-value (verdict stability only)
+REPLICATE_PERMUTATIONS = 199
+
+
+def _resampled(n: int, statistic: Callable[[np.ndarray], float]) -> tuple[float, ...]:
+    """seed_bootstrap of a statistic that does not depend on the order of the seeds, computed
+    once per multiset of seeds (10 of them for 3 seeds instead of 1,000 resamples)."""
+    cache: dict[tuple[int, ...], float] = {}
+
+    def once(idx: np.ndarray) -> float:
+        key = tuple(sorted(int(i) for i in idx))
+        if key not in cache:
+            cache[key] = float(statistic(np.asarray(key)))
+        return cache[key]
+
+    return seed_bootstrap(n, once)
+
+
+def _dead(result: Result, *models: str) -> tuple[str, ...]:
+    """The runs of `models` that are not alive, over every seed."""
+    return tuple(d for m in models for d in dead_runs(liveness_of(result, m)))
 
 
 @statistics.returns(
     "order_consistency",
     "order_consistency_control",
     "order_consistency_p",
-    "order_consistency_p_control",
+    "paper_order",
+    "paper_order_control",
+    "paper_order_chance",
 )
-def _order(result: Result) -> dict[str, Value]:
+def _cnn_order(result: Result) -> dict[str, Value]:
     cfg: ClassOrderConfig = result.config  # type: ignore[assignment]
-    r = ranking.ranks(learning_times(result, "cnn"))
-    null = ranking.w_null(r, n_permutations=cfg.n_permutations, seed=cfg.control_seed)
-    w, w_control = ranking.kendalls_w(r), ranking.concordance(relabelled(result, "cnn"))
-    others = {f"W {m}": ranking.concordance(learning_times(result, m)) for m in ("linear", "vit")}
-    over = f"median over {RELABELLINGS} independent per-seed relabellings of the classes"
+    dead = _dead(result, "cnn")
+    tau, blind = learning_times(result, "cnn"), learning_times(result, SURROGATES["cnn"])
+    n = len(tau)
+    w = orders.concordance(tau)
+    null = orders.w_null(tau, cfg.n_permutations, cfg.control_seed)
+
+    def p_of(idx: np.ndarray) -> float:
+        boot = orders.w_null(tau[idx], REPLICATE_PERMUTATIONS, cfg.control_seed)
+        return ranking.permutation_p(orders.concordance(tau[idx]), boot)
+
+    others = {f"W {m}": orders.concordance(learning_times(result, m)) for m in ("linear", "vit")}
     return {
         "order_consistency": Value(
-            w, note="Kendall's W of the CNN's class ranks by tau_c", details=others
+            w,
+            note="Kendall's W of the CNN's class ranks by tau_c at the fixed level",
+            details=others,
+            dead=dead,
+            replicates=_resampled(n, lambda idx: orders.concordance(tau[idx])),
         ),
-        "order_consistency_control": Value(np.median(w_control), note=f"W: {over}"),
+        "order_consistency_control": Value(
+            orders.concordance(blind), note="W of the CNN's class-blind surrogate", dead=dead
+        ),
         "order_consistency_p": Value(
-            ranking.permutation_p(w, null), note=f"permutation p, {cfg.n_permutations} shuffles"
+            ranking.permutation_p(w, null),
+            note=f"permutation p of W, each seed's ranks shuffled ({cfg.n_permutations})",
+            dead=dead,
+            replicates=_resampled(n, p_of),
         ),
-        "order_consistency_p_control": Value(
-            np.median(ranking.permutation_p(w_control, null)), note=f"p: {over}"
-        ),
-    }
-
-
-def paper_order_met(tau: np.ndarray) -> np.ndarray:
-    """1 where the order of tau (..., C) has classes 0 and 1 among its first three and 5
-    and 8 among its last three (ties share their average rank), else 0."""
-    r = ranking.ranks(tau)
-    first = (r[..., list(PAPER_FIRST)] <= 3).all(axis=-1)
-    last = (r[..., list(PAPER_LAST)] >= tau.shape[-1] - 2).all(axis=-1)
-    return (first & last).astype(np.float64)
-
-
-@statistics.returns("paper_order", "paper_order_control")
-def _paper_order(result: Result) -> dict[str, Value]:
-    tau, shuffled = learning_times(result, "cnn"), relabelled(result, "cnn").mean(axis=1)
-    return {
         "paper_order": Value(
-            paper_order_met(tau.mean(axis=0)),
-            paper_order_met(tau),
+            orders.paper_order_met(tau.mean(axis=0)),
+            orders.paper_order_met(tau),
             "1: met by the CNN's seed-mean tau_c (per seed: its own order)",
+            dead=dead,
+            replicates=_resampled(n, lambda i: orders.paper_order_met(tau[i].mean(axis=0))),
         ),
         "paper_order_control": Value(
-            paper_order_met(shuffled).mean(),
-            note=f"share of {RELABELLINGS} relabellings meeting it",
+            orders.paper_order_met(blind.mean(axis=0)),
+            orders.paper_order_met(blind),
+            "the same of the CNN's class-blind surrogate",
+            dead=dead,
+        ),
+        "paper_order_chance": Value(
+            orders.paper_order_chance(tau.mean(axis=0)),
+            note="exact probability that a random order of the observed seed-mean tau_c "
+            "(its ties kept) meets paper_order; 1/140 without ties",
         ),
     }
 
 
 @statistics.returns(
+    "classes_learned_cnn",
+    "classes_learned_cnn_vit",
     "converged",
     "vit_cnn_agreement",
     "vit_cnn_agreement_control",
     "vit_cnn_agreement_p",
-    "vit_cnn_agreement_p_control",
     "vit_sooner",
     "vit_sooner_control",
 )
 def _vit(result: Result) -> dict[str, Value]:
     cfg: ClassOrderConfig = result.config  # type: ignore[assignment]
+    dead_cnn, dead = _dead(result, "cnn"), _dead(result, "cnn", "vit")
+    learned = {m: (final_recall(result, m) >= RECALL_LEVEL).sum(axis=1) for m in ("cnn", "vit")}
+    climb = {}
+    for m in ("cnn", "vit"):
+        steps, acc = accuracy_table(result, m)
+        low = final_value(steps, acc) < CONVERGED_ACCURACY
+        climb[m] = np.where(low, np.inf, preceding_change(steps, acc, PRECEDING))
     tau = {m: learning_times(result, m) for m in ("cnn", "vit")}
-    climbs = {m: preceding_change(*accuracy_table(result, m), PRECEDING) for m in tau}
-    worst = np.maximum(climbs["cnn"], climbs["vit"])
+    blind = {m: learning_times(result, s) for m, s in SURROGATES.items()}
+    mean = {m: t.mean(axis=0) for m, t in tau.items()}
     perm = {"n_permutations": cfg.n_permutations, "seed": cfg.control_seed}
-    rho, p = ranking.spearman_test(tau["cnn"].mean(0), tau["vit"].mean(0), **perm)
-    cnn_shuffled = relabelled(result, "cnn").mean(1)[:AGREEMENT_PAIRS]
-    pairs = zip(cnn_shuffled, relabelled(result, "vit").mean(1))
-    control = np.array([ranking.spearman_test(a, b, **perm) for a, b in pairs])
-    mean_tau = {m: t.mean(axis=1) for m, t in tau.items()}  # per seed; inf: a class not learned
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = mean_tau["vit"] / mean_tau["cnn"]
-        self_ratio = np.roll(mean_tau["cnn"], -1) / mean_tau["cnn"]
-    per_seed_rho = [ranking.spearman(c, v) for c, v in zip(*tau.values())]
+    _, p = ranking.spearman_test(mean["cnn"], mean["vit"], **perm)
+    rho = orders.rho(mean["cnn"], mean["vit"])
+    seeds = {m: orders.mean_times(t) for m, t in tau.items()}
+    ratio = orders.ratios(seeds["vit"], seeds["cnn"])
+    n = len(ratio)
+
+    def rho_of(idx: np.ndarray) -> float:
+        return orders.rho(tau["cnn"][idx].mean(axis=0), tau["vit"][idx].mean(axis=0))
+
+    def p_of(idx: np.ndarray) -> float:
+        a, b = tau["cnn"][idx].mean(axis=0), tau["vit"][idx].mean(axis=0)
+        _, boot = ranking.spearman_test(
+            a, b, n_permutations=REPLICATE_PERMUTATIONS, seed=cfg.control_seed
+        )
+        return boot
+
+    count = np.minimum(learned["cnn"], learned["vit"])
     return {
+        "classes_learned_cnn": Value(
+            learned["cnn"].min(),
+            learned["cnn"],
+            f"classes with final recall >= {RECALL_LEVEL:g}, CNN",
+            dead=dead_cnn,
+        ),
+        "classes_learned_cnn_vit": Value(
+            count.min(),
+            count,
+            f"classes with final recall >= {RECALL_LEVEL:g}, the fewer of the CNN and ViT",
+            {f"{m}, seed mean": np.mean(c) for m, c in learned.items()},
+            dead=dead,
+        ),
         "converged": Value(
-            np.max(worst),
-            worst,
+            np.max(np.maximum(climb["cnn"], climb["vit"])),
+            np.maximum(climb["cnn"], climb["vit"]),
             "largest |final test accuracy - its mean over the preceding 20% of the run| of the "
-            "CNN and the ViT (per seed: the larger)",
-            {f"{m}, seed mean": np.mean(c) for m, c in climbs.items()},
+            "CNN and the ViT (inf for a model whose final accuracy is below 2 x chance)",
+            {f"{m}, seed mean": np.mean(c) for m, c in climb.items()},
+            dead=dead,
         ),
         "vit_cnn_agreement": Value(
-            rho, per_seed_rho, "rho of the seed-mean tau_c (per seed: its own pair)"
+            rho,
+            [orders.rho(c, v) for c, v in zip(tau["cnn"], tau["vit"])],
+            "rho of the seed-mean tau_c of the CNN and the ViT (per seed: its own pair)",
+            dead=dead,
+            replicates=_resampled(n, rho_of),
         ),
         "vit_cnn_agreement_control": Value(
-            np.median(control[:, 0]),
-            note=f"median rho over {AGREEMENT_PAIRS} independent relabellings of both models' "
-            "classes",
+            orders.rho(blind["cnn"].mean(axis=0), blind["vit"].mean(axis=0)),
+            note="rho of the seed-mean tau_c of the two class-blind surrogates",
+            dead=dead,
         ),
-        "vit_cnn_agreement_p": Value(p, note=f"one-sided, {cfg.n_permutations} class shuffles"),
-        "vit_cnn_agreement_p_control": Value(
-            np.median(control[:, 1]), note="median p of the relabelled pairs"
+        "vit_cnn_agreement_p": Value(
+            p if np.isfinite(p) else 1.0,
+            note=f"one-sided permutation p of rho, {cfg.n_permutations} class shuffles (1 "
+            "where an order ties every class)",
+            dead=dead,
+            replicates=_resampled(n, p_of),
         ),
-        "vit_sooner": seed_mean(ratio, "mean_c tau_c(ViT) / mean_c tau_c(CNN), per seed"),
-        "vit_sooner_control": seed_mean(self_ratio, "the CNN's seed s+1 over its seed s"),
+        "vit_sooner": Value(
+            orders.geometric_mean(ratio),
+            ratio,
+            "geometric mean over seeds of mean_c tau_c(ViT) / mean_c tau_c(CNN) (NaN: an "
+            "infinite tau)",
+            dead=dead,
+            replicates=_resampled(n, lambda idx: orders.geometric_mean(ratio[idx])),
+        ),
+        "vit_sooner_control": Value(
+            orders.noise_floor(seeds["cnn"]),
+            seeds["cnn"],
+            "smallest ratio of mean_c tau_c between two CNN seeds (per seed: mean_c tau_c)",
+            dead=dead,
+        ),
     }
 
 
 @statistics.returns(
+    "alive",
+    "n_test",
+    "curves_recorded",
     "gap_tracks_order",
-    "cnn_warmup",
-    "vit_warmup",
+    "warm_up_linear",
+    "warm_up_cnn",
+    "warm_up_vit",
+    "vit_sooner_from_warm_up",
     "recall_order_agreement",
-    *(f"final_accuracy_{m}" for m in MODELS),
+    "final_accuracy_linear",
+    "final_accuracy_cnn",
+    "final_accuracy_vit",
 )
 def _reported(result: Result) -> dict[str, Value]:
-    gap = {
-        m: [
-            ranking.spearman(t, g)
-            for t, g in zip(learning_times(result, m), mid_training_gap(result, m))
-        ]
-        for m in ("cnn", "vit")
-    }
-    by_recall = learning_times(result, "cnn", "recall").mean(0)
-    by_mi = learning_times(result, "cnn").mean(0)
-    out = {
-        "gap_tracks_order": seed_mean(
-            gap["cnn"],
-            "CNN: rho(tau_c, Miller-Madow I(F;Y=c|L) at mid-training), per seed",
-            ViT=np.mean(gap["vit"]),
-        ),
-        "recall_order_agreement": Value(
-            ranking.spearman(by_mi, by_recall), note="CNN: MI vs recall"
-        ),
-    }
-    steps = float(result.scalars["steps"].iloc[0])
-    for m in ("cnn", "vit"):
-        warm = first_reaching(*accuracy_table(result, m), WARMUP_ACC)
-        note = f"steps until the {m}'s test accuracy first reaches 1.5 x chance"
-        out[f"{m}_warmup"] = seed_mean(warm, note, fraction_of_run=np.mean(warm) / steps)
-    for m in MODELS:
-        out[f"final_accuracy_{m}"] = seed_mean(
-            final_value(*accuracy_table(result, m)), "mean over the last 5% of the run"
-        )
-    return out
+    return {**harness(result), **reported(result)}

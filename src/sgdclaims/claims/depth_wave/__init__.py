@@ -5,6 +5,7 @@ linear, and mean preactivations turn negative deep layers first."""
 from sgdclaims.claims import Claim
 from sgdclaims.claims.depth_wave.config import CASES
 from sgdclaims.claims.depth_wave.experiment import run
+from sgdclaims.claims.depth_wave.falsify import DEMONSTRATIONS, SABOTAGE
 from sgdclaims.claims.depth_wave.figures import FIGURES, TABLES, figure_data
 from sgdclaims.claims.depth_wave.spec import SPEC
 from sgdclaims.claims.depth_wave.statistics import statistics
@@ -17,4 +18,6 @@ CLAIM = Claim(
     figure_data=figure_data,
     figures=FIGURES,
     tables=TABLES,
+    demonstrations=DEMONSTRATIONS,
+    sabotage=SABOTAGE,
 )

@@ -1,5 +1,6 @@
 """eg_scaling's figures: their Fig. 1b, 2a and 3c drawn from the stored tables (Goldt et al.
-2020), and the data the figures and the certification tables draw on."""
+2020), with eps_branch (the eq. 10 fixed point) and eps_reached (each random start's own
+integration) drawn apart, and the data the figures and tables draw on."""
 
 from __future__ import annotations
 
@@ -10,28 +11,34 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-from sgdclaims.claims.eg_scaling.statistics import NN2PP
-from sgdclaims.claims.eg_scaling.tables import CERTIFICATION
+from sgdclaims.claims.eg_scaling.stats_scm import NN2PP
 from sgdclaims.figure import Figure
 from sgdclaims.runner import Result
 from sgdclaims.values import Value
 
 
-def _by(data: dict[str, list], key: str) -> dict[Any, dict[str, np.ndarray]]:
-    """Rows of a stored table grouped by one column."""
-    keys = np.asarray(data[key])
-    return {v: {c: np.asarray(x)[keys == v] for c, x in data.items()} for v in np.unique(keys)}
-
-
-def _rows(frame: Any, columns: tuple[str, ...]) -> dict[str, list]:
+def _rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, list]:
     """Columns of a frame as lists (missing ones left out)."""
     return {c: frame[c].tolist() for c in columns if c in frame}
 
 
 def figure_data(result: Result, values: dict[str, Value]) -> dict[str, Any]:
-    """The curves of Fig. 1b and the per-start tables of Fig. 2a and 3c."""
+    """The curves of Fig. 1b and the per-start and per-run tables of Fig. 2a and 3c."""
     cfg = result.config
+    starts = (
+        "k",
+        "start",
+        "eps_reached",
+        "drift",
+        "settled",
+        "status",
+        "eq15",
+        "denoising",
+        "groups",
+    )
+    runs = ("L", "seed", "eps_sgd", "change", "eps_ode")
     return {
         "sigma": cfg.sigma,
         "m": cfg.m,
@@ -41,23 +48,32 @@ def figure_data(result: Result, values: dict[str, Value]) -> dict[str, Any]:
         "sgd": {"eta": cfg.sgd_eta, "n": cfg.sgd_n},
         "nn2pp": {str(k): v for k, v in NN2PP.items()},
         "match": _rows(result.frame("match"), ("n", "k", "seed", "alpha", "eps_sgd", "eps_ode")),
-        "ode": _rows(result.frame("ode"), (*CERTIFICATION, "eq11")),
-        "sgd_runs": _rows(result.frame("sgd"), ("L", "seed", "eps_sgd", "eps_ode", "eq11")),
-        "both": _rows(result.frame("both"), CERTIFICATION),
-        "eq15": _rows(result.frame("eq15"), ("k", "start", "eps_star", "certified", "eq15")),
+        "reached": _rows(result.frame("reached"), starts),
+        "branch": _rows(
+            result.frame("branch"),
+            ("k", "start", "eta", "eps_branch", "residual", "converged", "max_eig", "eq11"),
+        ),
+        "sgd_runs": _rows(result.frame("sgd"), runs),
+        "relu_runs": _rows(result.frame("relu"), runs),
+        "both": _rows(result.frame("both"), starts),
+        "eq15": _rows(result.frame("eq15"), starts),
     }
 
 
 def ode_vs_sgd(data: dict[str, Any]) -> Any:
     """Their Fig. 1b: eps_g(alpha), ODE lines and SGD crosses, per N and K."""
-    by_n = _by(data["match"], "n")
-    fig, axes = plt.subplots(1, len(by_n), figsize=(5 * len(by_n), 3.8), sharey=True, squeeze=False)
-    for ax, (n, part) in zip(axes[0], by_n.items()):
-        for i, (k, one) in enumerate(_by(part, "k").items()):
-            for s, run in _by(one, "seed").items():
-                label = f"K={k}" if s == one["seed"].min() else None
-                ax.loglog(run["alpha"], run["eps_ode"], color=f"C{i}", lw=1, label=label)
-                ax.loglog(run["alpha"], run["eps_sgd"], "x", color=f"C{i}", ms=3)
+    frame = pd.DataFrame(data["match"])
+    sizes = sorted(frame.n.unique())
+    fig, axes = plt.subplots(
+        1, len(sizes), figsize=(5 * len(sizes), 3.8), sharey=True, squeeze=False
+    )
+    for ax, n in zip(axes[0], sizes):
+        for i, (k, one) in enumerate(frame[frame.n == n].groupby("k")):
+            for j, (_, run) in enumerate(one.groupby("seed")):
+                ax.loglog(
+                    run.alpha, run.eps_ode, color=f"C{i}", lw=1, label=f"K={k}" if j == 0 else None
+                )
+                ax.loglog(run.alpha, run.eps_sgd, "x", color=f"C{i}", ms=3)
         ax.set_title(f"N = {n} (lines: ODE, crosses: SGD)", fontsize=10)
         ax.set_xlabel("alpha = steps / N")
     axes[0][0].set_ylabel("eps_g")
@@ -66,43 +82,29 @@ def ode_vs_sgd(data: dict[str, Any]) -> Any:
     return fig
 
 
-def _certified_means(table: dict[str, list], s2: float) -> tuple[np.ndarray, ...]:
-    """K, mean and (min, max) over certified starts of eps_g*/sigma^2."""
-    ks, means, lo, hi = [], [], [], []
-    for k, one in _by(table, "k").items():
-        vals = one["eps_star"][one["certified"].astype(bool)].astype(float) / s2
-        ks.append(k)
-        means.append(vals.mean() if len(vals) else np.nan)
-        lo.append(vals.min() if len(vals) else np.nan)
-        hi.append(vals.max() if len(vals) else np.nan)
-    return np.array(ks), np.array(means), np.array(lo), np.array(hi)
-
-
 def eps_vs_l(data: dict[str, Any]) -> Any:
-    """Their Fig. 2a: certified eps_g*/sigma^2 against L beside nn2pp's and eq. 11, each
-    start's own end value (open circles), and SGD's asymptotes at its eta (right)."""
+    """Their Fig. 2a: eps_branch (line) and each start's eps_reached (crosses: settled, open:
+    not) against L beside nn2pp's and eq. 11; the slope over eta against eta extrapolated to
+    eta = 0; SGD's asymptotes (erf, ReLU) per L (open: an L whose runs did not settle)."""
     s2, m, eta = data["sigma"] ** 2, data["m"], data["ode_eta"]
-    ks, mean, lo, hi = _certified_means(data["ode"], s2)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-    ax.errorbar(
-        ks - m,
-        mean,
-        yerr=[mean - lo, hi - mean],
-        fmt="o",
-        color="C0",
-        label="ours: certified eps_g*",
-    )
-    ode = data["ode"]
-    ax.plot(
-        np.asarray(ode["k"]) - m,
-        np.asarray(ode["start_eps"], float) / s2,
-        "o",
-        mfc="none",
-        color="C7",
-        ms=5,
-        label="each start's own end value",
-    )
-    ref = {int(k): v for k, v in data["nn2pp"].items() if int(k) in set(ks.tolist())}
+    branch, reached = pd.DataFrame(data["branch"]), pd.DataFrame(data["reached"])
+    fig, (ax, ax1, ax2) = plt.subplots(1, 3, figsize=(15, 3.8))
+    at = branch[branch.eta == eta].groupby("k").eps_branch.median() / s2
+    ax.plot(at.index - m, at, "o-", color="C0", label="eps_branch (eq. 10 point)")
+    ok = reached.settled.astype(bool)
+    for mask, style, label in (
+        (ok, "x", "eps_reached, settled"),
+        (~ok, "o", "eps_reached, not settled"),
+    ):
+        ax.plot(
+            reached.k[mask] - m + 0.08,
+            reached.eps_reached[mask] / s2,
+            style,
+            color="C1",
+            mfc="none",
+            label=label,
+        )
+    ref = {int(k): v for k, v in data["nn2pp"].items() if int(k) in set(at.index)}
     ax.plot(
         np.array(list(ref)) - m,
         list(ref.values()),
@@ -110,55 +112,76 @@ def eps_vs_l(data: dict[str, Any]) -> Any:
         mfc="none",
         color="C3",
         ms=8,
-        label="nn2pp (CLAIMS.md)",
+        label="nn2pp, alpha 1e6 (CLAIMS.md)",
     )
-    ls = np.linspace(0, max(ks - m), 50)
-    ax.plot(ls, eta / (2 * np.pi) * (ls + m / np.sqrt(3)), "-", color="C2", label="eq. 11")
-    ax.set_xlabel("L = K - M")
-    ax.set_ylabel("eps_g* / sigma^2")
-    ax.set_title(f"ODE, eta = {eta:g}, T = I", fontsize=10)
+    ls = np.linspace(0, max(at.index - m), 50)
+    ax.plot(ls, eta / (2 * np.pi) * (ls + m / np.sqrt(3)), "--", color="C2", label="eq. 11")
+    ax.set(xlabel="L = K - M", ylabel="eps_g / sigma^2", title=f"ODE, eta = {eta:g}, T = I")
     ax.legend(fontsize=7)
-    sgd = _by(data["sgd_runs"], "L")
-    for key, style, label in (
-        ("eps_sgd", "x", "SGD final value"),
-        ("eps_ode", "+", "ODE from the same start"),
-    ):
-        ax2.plot(list(sgd), [np.mean(v[key]) / s2 for v in sgd.values()], style, ms=9, label=label)
-    ax2.set_xlabel("L = K - M")
-    ax2.set_yscale("log")
-    ax2.set_title(f"SGD, eta = {data['sgd']['eta']:g}, N = {data['sgd']['n']}", fontsize=10)
+    slopes = {
+        e: np.polyfit(
+            one.groupby("k").eps_branch.median().index - m,
+            one.groupby("k").eps_branch.median() / s2,
+            1,
+        )[0]
+        / e
+        for e, one in branch.groupby("eta")
+    }
+    etas = np.array(sorted(slopes))
+    fit = np.polyfit(etas, [slopes[e] for e in etas], 1)
+    ax1.plot(etas, [slopes[e] for e in etas], "o", label="slope of eps_branch / eta")
+    grid = np.linspace(0, etas.max(), 20)
+    ax1.plot(grid, np.polyval(fit, grid), "-", color="C0", lw=1, label="linear extrapolation")
+    ax1.plot([0], [1 / (2 * np.pi)], "*", color="C3", ms=10, label="1/(2 pi), eq. 11")
+    ax1.set(xlabel="eta", ylabel="slope / eta", title="eg_slope: eta -> 0")
+    ax1.legend(fontsize=7)
+    for i, (key, label) in enumerate((("sgd_runs", "erf"), ("relu_runs", "ReLU"))):
+        runs = pd.DataFrame(data[key])
+        means = runs.groupby("L").eps_sgd.mean() / s2
+        settled = runs.groupby("L").change.max() < 0.10
+        ax2.plot(means.index, means, "-", color=f"C{i}", label=f"{label} SGD, mean over seeds")
+        ax2.plot(means.index[settled], means[settled], "o", color=f"C{i}")
+        ax2.plot(
+            means.index[~settled],
+            means[~settled],
+            "o",
+            mfc="none",
+            color=f"C{i}",
+            label="L not settled" if i == 0 else None,
+        )
+    ax2.set(xlabel="L = K - M", yscale="log", title=f"SGD, N = {data['sgd']['n']}")
     ax2.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
 def both_layers(data: dict[str, Any]) -> Any:
-    """Their Fig. 3c: certified eps_g*/sigma^2 against K with both layers trained (each start
-    a dot), and for M = 1 at small eta beside eq. 15."""
+    """Their Fig. 3c: each start's eps_reached against K with both layers trained (filled:
+    settled, open: not) and the median of the settled ones; right: M = 1 beside eq. 15."""
     s2 = data["sigma"] ** 2
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-    both = data["both"]
-    ok = np.asarray(both["certified"], bool)
-    ax.plot(
-        np.asarray(both["k"])[ok],
-        np.asarray(both["eps_star"], float)[ok] / s2,
-        ".",
-        color="C7",
-        label="each certified start",
-    )
-    ks, mean, _, _ = _certified_means(both, s2)
-    ax.plot(ks, mean, "o-", color="C0", label="mean over starts")
-    ax.set_title(f"both layers, M = {data['m']}, eta = {data['both_eta']:g}", fontsize=10)
-    eq15 = data["eq15"]
-    ks1, mean1, _, _ = _certified_means(eq15, s2)
-    ref = _by(eq15, "k")
-    ax2.plot(ks1, mean1, "o", label="ODE, certified")
-    ax2.plot(ks1, [ref[k]["eq15"][0] / s2 for k in ks1], "--", label="eq. 15")
-    ax2.set_title(f"both layers, M = 1, eta = {data['eq15_eta']:g}", fontsize=10)
-    for a in (ax, ax2):
-        a.set_xlabel("K")
-        a.set_ylabel("eps_g* / sigma^2")
-        a.legend(fontsize=7)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, key, title in (
+        (axes[0], "both", f"M = {data['m']}, eta = {data['both_eta']:g}"),
+        (axes[1], "eq15", f"M = 1, eta = {data['eq15_eta']:g}"),
+    ):
+        frame = pd.DataFrame(data[key])
+        ok = frame.settled.astype(bool)
+        ax.plot(frame.k[ok], frame.eps_reached[ok] / s2, "o", color="C0", label="settled start")
+        ax.plot(
+            frame.k[~ok],
+            frame.eps_reached[~ok] / s2,
+            "o",
+            mfc="none",
+            color="C7",
+            label="start not settled",
+        )
+        med = frame[ok].groupby("k").eps_reached.median() / s2
+        ax.plot(med.index, med, "-", color="C0", label="median of settled starts")
+        if "eq15" in frame:
+            ref = frame.groupby("k").eq15.first() / s2
+            ax.plot(ref.index, ref, "--", color="C3", label="eq. 15")
+        ax.set(xlabel="K", ylabel="eps_g / sigma^2", yscale="log", title=title)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -172,15 +195,15 @@ FIGURES = (
     ),
     Figure(
         "eps_vs_L",
-        "Certified eps_g*/sigma^2 against L (range over starts) beside nn2pp's values and "
-        "eq. 11, with each start's own end value; right: SGD asymptotes at the SGD part's eta "
-        "(Goldt et al. Fig. 2a).",
+        "eps_branch (the eq. 10 fixed point) and each random start's eps_reached against L "
+        "beside nn2pp's values and eq. 11; the slope of eps_branch over eta against eta, "
+        "extrapolated to eta = 0; SGD asymptotes at the SGD part's eta (Goldt et al. Fig. 2a).",
         eps_vs_l,
     ),
     Figure(
         "both_layers",
-        "Both layers trained: certified eps_g*/sigma^2 against K, every start and their mean; "
-        "right: M = 1 at small eta against eq. 15 (Goldt et al. Fig. 3c).",
+        "Both layers trained: each start's own eps_reached against K and the median of the "
+        "settled ones; right: M = 1 at small eta against eq. 15 (Goldt et al. Fig. 3c).",
         both_layers,
     ),
 )

@@ -1,6 +1,7 @@
-"""eg_scaling's runs as its tables (Goldt et al. 2020): online SGD beside the ODE from the same
-initial order parameters (Fig. 1b), SGD asymptotes (final values, the mean over the last 5% of
-the run; Fig. 2a, 4) and certified ODE asymptotes per K and start (Fig. 2a, 3c, eq. 15).
+"""eg_scaling's SGD runs as its tables (Goldt et al. 2020): online SGD beside the ODE from the
+same initial order parameters (Fig. 1b), and SGD asymptotes per L and seed (final values,
+the mean over the last 5% of the run; Fig. 2a, 4), with what `alive` needs of every run:
+the divergence rule that fired and the error of the best constant predictor.
 
 Every function takes a device: the networks, inputs and ODE states live there; random
 starts are drawn on the CPU from seeded generators, so a seed gives the same start on
@@ -15,16 +16,24 @@ import numpy as np
 import pandas as pd
 import torch
 
-from sgdclaims.curves import final_value
+from sgdclaims.curves import final_value, tail_steps
 from sgdclaims.streams import Streams
+from sgdclaims.teacher_student.error import eps_constant, eps_constant_monte_carlo
 from sgdclaims.teacher_student.integrate import integrate_adaptive, log_grid
 from sgdclaims.teacher_student.ode import ODE, Dynamics
-from sgdclaims.teacher_student.runs import asymptote_frame, certify, generator, sgd_steps
+from sgdclaims.teacher_student.reach import IMPLICIT_RTOL, curve_divergence, reach
+from sgdclaims.teacher_student.runs import generator, half_value, sgd_steps
 from sgdclaims.teacher_student.sgd import init_networks, sgd
-from sgdclaims.teacher_student.state import random_student
 
 #: the first element of every generator key of a part (its stream)
 STREAMS = Streams({"match": 1, "ode": 2, "both": 3, "eq15": 4, "sgd": 5, "linear": 6, "relu": 7})
+
+
+def match_grid(alpha: float, per_decade: int) -> np.ndarray:
+    """Their Fig. 1b's log-spaced checkpoints from alpha 1, and 3 in the last 5% of the run
+    (its final value, for `alive`)."""
+    tail = tail_steps(1000) / 1000 * alpha
+    return np.unique(np.concatenate([log_grid(alpha, per_decade, alpha_min=1.0), tail]))
 
 
 def match_curves(
@@ -39,11 +48,11 @@ def match_curves(
     alpha: float,
     per_decade: int,
     device: str,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Their Fig. 1b: eps_g(alpha) of SGD at input size n and of the ODE started from each
     SGD run's measured initial order parameters; `eps_ode_ref` is the ODE read at
     alpha * n / n_ref (time in steps / n_ref: a wrong time scale unless n = n_ref). The
-    students of one seed share its input stream."""
+    students of one seed share its input stream. Returns the curves and one row per run."""
     reps = [(k, s) for k in ks for s in seeds]
     stream = STREAMS.seed("match")
     nets = init_networks(
@@ -58,7 +67,7 @@ def match_curves(
         device=device,
     )
     start = nets.order_parameters()
-    alphas = log_grid(alpha, per_decade, alpha_min=1.0)
+    alphas = match_grid(alpha, per_decade)
     trace = sgd(
         nets,
         activation="erf",
@@ -71,9 +80,10 @@ def match_curves(
     )
     ode = ODE(Dynamics("erf", eta, 0.0, sigma), start)
     scale = n / n_ref
-    grid = np.unique(np.concatenate([alphas, alphas * scale]))
+    grid = np.unique(np.concatenate([[0.0], alphas, alphas * scale]))
     traj = integrate_adaptive(ode, ode.packing.pack(start), grid, rtol=1e-8, atol=1e-12)
     at = {a: i for i, a in enumerate(grid)}
+    ode_rule, _ = curve_divergence(grid, traj.eps)
     rows = []
     for r, (k, s) in enumerate(reps):
         for c, a in enumerate(alphas):
@@ -88,7 +98,20 @@ def match_curves(
                     "eps_ode_ref": traj.eps[at[a * scale], r],
                 }
             )
-    return pd.DataFrame(rows)
+    runs = pd.DataFrame(
+        {
+            "n": n,
+            "k": [k for k, _ in reps],
+            "seed": [s for _, s in reps],
+            "diverged": trace.diverged,
+            "diverged_at": trace.diverged_at,
+            "eps_final": final_value(alphas, trace.eps.T),
+            "ode_diverged": ode_rule,
+            "ode_final": final_value(alphas, traj.eps[[at[a] for a in alphas]].T),
+            "eps_const": eps_constant("erf", start).cpu().numpy(),
+        }
+    )
+    return pd.DataFrame(rows), runs
 
 
 def sgd_asymptotes(
@@ -105,13 +128,14 @@ def sgd_asymptotes(
     mc_samples: int,
     device: str,
     with_ode: bool,
-    certify_alpha: float | None = None,
+    ode_alpha: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """SGD final eps_g (mean over the last 5% of the run) for K = M + L x seeds, all
-    replicas batched, teacher T = I; with eps_g of the ODE from each replica's measured
-    start at the same eta (at the end, and the relative change over the run's last half)
-    and, given certify_alpha, its certified eps_g* (no projection: every unit of a linear
-    network is equivalent). Returns the per-run table and the curves (eps_g per run)."""
+    """SGD final eps_g (mean over the last 5% of the run) and its value at half the horizon
+    for K = M + L x seeds, all replicas batched (the students of one seed share its input
+    stream), teacher T = I; with the ODE from each replica's measured start at the same eta
+    (its eps_g at the end and its change over the run's last half), and given ode_alpha the
+    ODE from the same start integrated to ode_alpha (eps_reached of the linear network,
+    whose every fixed point is eq. 12's). Returns the per-run table and the curves."""
     reps = [(m + ell, s) for ell in ls for s in seeds]
     init_std = 1.0 if activation == "erf" else n**-0.25  # the paper: variance 1/sqrt(N)
     stream = STREAMS.seed(part)
@@ -129,9 +153,11 @@ def sgd_asymptotes(
     )
     start = nets.order_parameters()
     steps = sgd_steps(alpha, n)
-    mc = None
-    if activation == "relu":
-        mc = torch.randn(mc_samples, n, generator=cpu_gen).to(device)
+    mc = torch.randn(mc_samples, n, generator=cpu_gen).to(device) if activation == "relu" else None
+    if mc is None:
+        const = eps_constant(activation, start).cpu().numpy()
+    else:
+        const = eps_constant_monte_carlo(activation, nets.ws, nets.vs, mc).cpu().numpy()
     trace = sgd(
         nets,
         activation=activation,
@@ -141,7 +167,9 @@ def sgd_asymptotes(
         alphas=steps / n,
         generator=generator(stream, n, 1, device=device),
         mc_inputs=mc,
+        streams=torch.tensor([seeds.index(s) for _, s in reps]),
     )
+    final, half = final_value(steps, trace.eps.T), half_value(steps, trace.eps.T)
     frame = pd.DataFrame(
         {
             "k": [k for k, _ in reps],
@@ -149,60 +177,35 @@ def sgd_asymptotes(
             "seed": [s for _, s in reps],
             "n": n,
             "eta": eta,
-            "eps_sgd": final_value(steps, trace.eps.T),
+            "eps_sgd": final,
+            "eps_half": half,
+            "change": np.abs(final / half - 1),
+            "diverged": trace.diverged,
+            "diverged_at": trace.diverged_at,
+            "eps_const": const,
         }
     )
     frame["eps_ode"], frame["ode_change"] = math.nan, math.nan
     if with_ode:
         ode = ODE(Dynamics(activation, eta, 0.0, sigma), start)
-        half = np.array([alpha / 2, alpha])
-        traj = integrate_adaptive(ode, ode.packing.pack(start), half, rtol=1e-8, atol=1e-12)
+        half_end = np.array([alpha / 2, alpha])
+        traj = integrate_adaptive(
+            ode,
+            ode.packing.pack(start),
+            half_end,
+            method="hybrid",
+            rtol=1e-7,
+            atol=1e-12,
+            implicit_rtol=IMPLICIT_RTOL,
+        )
         frame["eps_ode"] = traj.eps[1]
         frame["ode_change"] = np.abs(traj.eps[1] / traj.eps[0] - 1)
-    if certify_alpha is not None:
+    if ode_alpha is not None:
         ode = ODE(Dynamics(activation, eta, 0.0, sigma), start)
-        res = certify(ode, start, branch=None, alpha_max=certify_alpha)
-        frame["eps_star"], frame["status"] = res.eps_star, res.first.status
+        res = reach(ode, ode.packing.pack(start), alpha_max=ode_alpha)
+        frame["ode_reached"], frame["ode_drift"] = res.eps_end, res.drift
+        frame["ode_final"] = final_value(res.alpha, res.eps.T)
+        frame["ode_diverged"] = res.diverged
     curves = pd.DataFrame(trace.eps, columns=[f"{k}/{s}" for k, s in reps])
     curves.insert(0, "alpha", steps / n)
     return frame, curves
-
-
-def certified_sweep(
-    ks: list[int],
-    starts: tuple[int, ...],
-    m: int,
-    *,
-    part: str,
-    dyn: Dynamics,
-    vs: float,
-    branch: str,
-    n: int,
-    alpha_max: float,
-    restart_alpha_max: float,
-    alpha_check: float,
-    device: str,
-) -> pd.DataFrame:
-    """Certified eps_g* for every K x start from random starts (N(0,1) weights at input size
-    n, T = I, student v = 1), batched; one row per (K, start)."""
-    pairs = [(k, s) for k in ks for s in starts]
-    state = random_student(
-        [k for k, _ in pairs],
-        m,
-        n=n,
-        init_std=1.0,
-        teacher="identity",
-        v=1.0,
-        vs=vs,
-        generator=generator(STREAMS.seed(part), m),
-        device=device,
-    )
-    res = certify(
-        ODE(dyn, state),
-        state,
-        branch=branch,
-        alpha_max=alpha_max,
-        restart_alpha_max=restart_alpha_max,
-        alpha_check=alpha_check,
-    )
-    return asymptote_frame(res, {"k": [k for k, _ in pairs], "start": [s for _, s in pairs]})

@@ -1,95 +1,137 @@
-"""eg_scaling's tables: the certification of every eps_g* per K and start (shared/CLAIMS.md),
-for the soft committee machine (Goldt et al. 2020, Fig. 2a) and both layers trained (Fig. 3c)."""
+"""eg_scaling's tables (shared/CLAIMS.md, eg_scaling): eps_branch per K and eta with its Newton
+certificate and top eigenvalue, eps_reached per K and start with its drift and status
+(Goldt et al. 2020, Fig. 2a), the SGD asymptotes per L and seed with their settledness, and
+each start with both layers trained (Fig. 3c, eq. 15)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from sgdclaims.figure import Table
 
-#: the columns of a certified part that the certification tables show
-CERTIFICATION = (
-    "k",
-    "start",
-    "eps_star",
-    "certified",
-    "source",
-    "cpu",
-    "start_eps",
-    "start_alpha",
-    "start_status",
-    "start_drift",
-    "start_eps_newton",
-    "start_max_eig",
-    "restart_eps",
-    "restart_alpha",
-    "restart_drift",
-    "restart_eps_newton",
-    "restart_max_eig",
-    "restart_status",
-)
-COLUMNS = (
-    "K",
-    "start",
-    "eps*/s2",
-    "certified by",
-    "start's status",
-    "start's end value",
-    "integrated",
-    "Newton",
-    "drift (decade)",
-    "alpha",
-    "top eigenvalue",
-    "CPU s",
-)
+Rows = tuple[list[str], list[list[Any]]]
 
 
-def certification_row(get: dict[str, Any], s2: float) -> list[Any]:
-    """One start: its eps_g*, its own integration's status and end value, and the attempt
-    (start or restart) that certified it."""
-    att = "restart" if get["source"] == "restart" else "start"
-    return [
-        get["k"],
-        get["start"],
-        f"{get['eps_star'] / s2:.5f}",
-        get["source"],
-        get["start_status"],
-        f"{get['start_eps'] / s2:.5f}",
-        f"{get[f'{att}_eps'] / s2:.5f}",
-        f"{get[f'{att}_eps_newton'] / s2:.5f}",
-        f"{get[f'{att}_drift']:.1e}",
-        f"{get[f'{att}_alpha']:.3g}",
-        f"{get[f'{att}_max_eig']:.2e}",
-        f"{get['cpu']:.1f}",
+def branch(data: dict[str, Any]) -> Rows:
+    """One row per K and eta: eps_branch (median over starts), the worst residual, the top
+    eigenvalue and whether the point is a saddle."""
+    s2, frame = data["sigma"] ** 2, pd.DataFrame(data["branch"])
+    rows = []
+    for (k, eta), one in frame.groupby(["k", "eta"]):
+        eig = float(np.median(one.max_eig))
+        unit = eta**2 * s2 * 2 / np.pi
+        kind = "saddle" if eig > 0 else "stable" if eig <= 0 else "not converged"
+        rows.append(
+            [
+                int(k),
+                eta,
+                f"{np.median(one.eps_branch) / s2:.6f}",
+                f"{one.eq11.iloc[0] / s2:.6f}",
+                f"{one.residual.max():.1e}",
+                f"{eig:.3e}",
+                f"{eig / unit:+.3f}",
+                kind,
+            ]
+        )
+    cols = [
+        "K",
+        "eta",
+        "eps_branch/s2",
+        "eq. 11",
+        "residual",
+        "top eigenvalue",
+        "/(eta^2 s2 2/pi)",
+        "point",
     ]
+    return cols, rows
 
 
-def certification(key: str) -> Callable[[dict[str, Any]], tuple[list[str], list[list[Any]]]]:
-    """The table builder of the certified part `key` ('ode' or 'both')."""
-
-    def build(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-        s2, table = data["sigma"] ** 2, data[key]
-        rows = [
-            certification_row({c: v[i] for c, v in table.items()}, s2)
-            for i in range(len(table["k"]))
+def reached(data: dict[str, Any]) -> Rows:
+    """One row per K and start: eps_reached, its ratio to eps_branch, drift and status."""
+    s2, frame = data["sigma"] ** 2, pd.DataFrame(data["reached"])
+    at = pd.DataFrame(data["branch"])
+    at = at[at.eta == data["ode_eta"]].groupby("k").eps_branch.median()
+    rows = [
+        [
+            int(r.k),
+            int(r.start),
+            f"{r.eps_reached / s2:.5f}",
+            f"{r.eps_reached / at[r.k]:.4f}",
+            f"{r.drift:.1e}",
+            r.status,
         ]
-        return list(COLUMNS), rows
+        for r in frame.itertuples()
+    ]
+    return ["K", "start", "eps_reached/s2", "/ eps_branch", "drift (decade)", "status"], rows
+
+
+def starts(key: str) -> Callable[[dict[str, Any]], Rows]:
+    """The table builder of a both-layer part ('both' or 'eq15'): one row per K and start."""
+
+    def build(data: dict[str, Any]) -> Rows:
+        s2, frame = data["sigma"] ** 2, pd.DataFrame(data[key])
+        rows = [
+            [
+                int(r.k),
+                int(r.start),
+                f"{r.eps_reached / s2:.5f}",
+                f"{r.drift:.1e}",
+                r.status,
+                "yes" if r.denoising else "no",
+                r.groups,
+            ]
+            for r in frame.itertuples()
+        ]
+        cols = ["K", "start", "eps_reached/s2", "drift (decade)", "status", "denoising", "groups"]
+        return cols, rows
 
     return build
 
 
+def sgd(data: dict[str, Any]) -> Rows:
+    """One row per part, L and seed: the final SGD eps_g, its change over the last half of
+    the horizon, and whether its L is settled (every seed below 10%)."""
+    s2, rows = data["sigma"] ** 2, []
+    for part in ("sgd", "relu"):
+        frame = pd.DataFrame(data[f"{part}_runs"])
+        settled = frame.groupby("L").change.transform(lambda c: bool((c < 0.10).all()))
+        for r, ok in zip(frame.itertuples(), settled):
+            rows.append(
+                [
+                    "erf" if part == "sgd" else "ReLU",
+                    int(r.L),
+                    int(r.seed),
+                    f"{r.eps_sgd / s2:.4f}",
+                    f"{r.change:.3f}",
+                    "yes" if ok else "no",
+                ]
+            )
+    return ["SCM", "L", "seed", "eps/s2", "change (last half)", "L settled"], rows
+
+
 TABLES = (
     Table(
-        "certification",
-        "Every start of the soft committee machine (Fig. 2a): its own integration's end value "
-        "and status, and the attempt that certified eps_g* (integrated and Newton value, drift "
-        "over the last decade, alpha, top eigenvalue).",
-        certification("ode"),
+        "branch",
+        "eps_branch, the eq. 10 fixed point (surplus units identical), per K and "
+        "eta: Newton's residual and the top Jacobian eigenvalue (a saddle where positive).",
+        branch,
     ),
     Table(
-        "certification_both",
-        "The same with both layers trained (Fig. 3c).",
-        certification("both"),
+        "reached",
+        "eps_reached, each random start integrated to alpha_max, per K: its ratio "
+        "to eps_branch, its drift over the last decade and status.",
+        reached,
     ),
+    Table(
+        "sgd",
+        "SGD asymptotes (erf and ReLU soft committee machines) per L and seed, with "
+        "the change over the last half of the horizon.",
+        sgd,
+    ),
+    Table("both", "Both layers trained (Fig. 3c): each start's own integration.", starts("both")),
+    Table("eq15", "Both layers trained, M = 1 at small eta (eq. 15).", starts("eq15")),
 )

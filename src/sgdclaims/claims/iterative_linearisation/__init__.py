@@ -5,6 +5,7 @@ features (K = inf) are clearly worse, and with a large step large K diverges."""
 from sgdclaims.claims import Claim
 from sgdclaims.claims.iterative_linearisation.config import CASES
 from sgdclaims.claims.iterative_linearisation.experiment import run
+from sgdclaims.claims.iterative_linearisation.falsify import DEMONSTRATIONS, SABOTAGE
 from sgdclaims.claims.iterative_linearisation.figures import FIGURES, TABLES, figure_data
 from sgdclaims.claims.iterative_linearisation.spec import SPEC
 from sgdclaims.claims.iterative_linearisation.statistics import statistics
@@ -17,4 +18,6 @@ CLAIM = Claim(
     figure_data=figure_data,
     figures=FIGURES,
     tables=TABLES,
+    demonstrations=DEMONSTRATIONS,
+    sabotage=SABOTAGE,
 )
