@@ -18,6 +18,8 @@ import pytest
 from sgdclaims.claims.eg_scaling import CLAIM
 from sgdclaims.claims.eg_scaling.config import CASES
 from sgdclaims.claims.eg_scaling.falsify import flatten, healthy
+from sgdclaims.claims.eg_scaling.fits import deviations
+from sgdclaims.claims.eg_scaling.runs import match_grid
 from sgdclaims.teacher_student.newton import RESIDUAL_TOL
 from sgdclaims.teacher_student.reach import DRIFT, status_of
 from sgdclaims.verdicts import evaluate
@@ -50,6 +52,20 @@ def test_bad_config_names_the_field():
                          ("slope_etas", (0.01, 0.02))):  # fmt: skip
         with pytest.raises(ValueError, match=field):
             cfg.replace(**{field: value})
+
+
+def test_ode_matches_sgd_takes_its_median_over_the_uniform_checkpoints():
+    """ode_matches_sgd's checkpoints are alpha_max i / count, i = 1..count (CLAIMS.md: a horizon
+    covering the plateau and its exit); a deviation at the log-spaced early ones only is not
+    counted."""
+    alphas, even = match_grid(300.0, 10, 50)
+    assert np.allclose(alphas[even], 6.0 * np.arange(1, 51))
+    assert (alphas[~even] < 6.0).sum() >= 7  # the figure's log-spaced early points
+    frame = healthy().frames["match"].copy()
+    at = frame[frame.n == frame.n.min()]
+    before = deviations(at, at.n.iloc[0])
+    frame.loc[~frame.uniform.astype(bool), "eps_sgd"] *= 10.0
+    assert np.allclose(deviations(frame, at.n.iloc[0]), before)
 
 
 def _verdicts(result) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Unit tests of class_order's statistics (shared/CLAIMS.md, class_order, 2026-12-03): the
-class-blind surrogate, the fixed levels, the order statistics (W and rho of tied orders, the
-paper order's exact chance, the vit_sooner ratios and noise floor) and the verdicts on
+class-blind surrogate, the fixed levels, the order the surrogate gets from class sizes alone,
+the order statistics (W and rho of tied orders and of exact halves, the paper order's
+conditions and exact chance, the vit_sooner ratios and noise floor) and the verdicts on
 constructed results (sgdclaims.claims.class_order.falsify); the generic control and sabotage
 tests are in test_falsifiability.py."""
 
@@ -13,9 +14,14 @@ import pytest
 import torch
 
 from sgdclaims import ranking
-from sgdclaims.claims.class_order import falsify, orders
-from sgdclaims.claims.class_order.measure import STREAMS, surrogate_predictions
-from sgdclaims.claims.class_order.readers import learning_times, mi_levels
+from sgdclaims.claims.class_order import falsify, orders, sizes
+from sgdclaims.claims.class_order.measure import STREAMS, SURROGATES, surrogate_predictions
+from sgdclaims.claims.class_order.readers import (
+    accuracy_table,
+    curve_table,
+    learning_times,
+    mi_levels,
+)
 from sgdclaims.claims.class_order.spec import SPEC
 from sgdclaims.claims.class_order.statistics import statistics
 from sgdclaims.verdicts import evaluate
@@ -55,6 +61,68 @@ def test_surrogate_of_a_healthy_run_learns_no_order():
     assert values["order_consistency_control"].value < 0.5
     assert values["paper_order_control"].value == 0
     assert values["vit_cnn_agreement_control"].value < 0.5
+
+
+def test_demonstration_surrogates_are_drawn_by_measure_with_equal_recall():
+    """The controls' demonstration writes no surrogate row: each is measure's class-blind
+    surrogate, with recall round(a_t n_c) / n_c in every class at the model's accuracy."""
+    result = falsify.imbalanced_test_set()
+    counts = np.asarray(falsify.IMBALANCED)
+    for model, name in SURROGATES.items():
+        _, acc = accuracy_table(result, model)
+        _, recall = curve_table(result, name, "recall")
+        np.testing.assert_allclose(recall, np.round(acc[..., None] * counts) / counts, atol=1e-12)
+        _, own = curve_table(result, model, "mi")
+        assert not np.allclose(curve_table(result, name, "mi")[1], own)
+
+
+# --- what class sizes alone give the surrogate ------------------------------------------------
+
+
+def _shares(counts):
+    p = np.asarray(counts, dtype=float) / np.sum(counts)
+    return p, 0.25 * p * np.log2(1 / p)
+
+
+def test_expected_term_rises_from_zero_at_chance_to_the_cap():
+    p, _ = _shares(falsify.IMBALANCED)
+    terms = sizes.expected_terms(p, np.linspace(0.1, 1.0, 181))
+    np.testing.assert_allclose(terms[0], 0.0, atol=1e-12)
+    np.testing.assert_allclose(terms[-1], -p * np.log2(p), rtol=1e-12)
+    assert (np.diff(terms, axis=0) > 0).all()
+
+
+def test_crossing_accuracy_is_where_the_expected_term_meets_the_level():
+    p, level = _shares(falsify.IMBALANCED)
+    cross = sizes.crossing_accuracy(p, level)
+    np.testing.assert_allclose(np.diagonal(sizes.expected_terms(p, cross)), level, atol=1e-9)
+    equal = sizes.crossing_accuracy(*_shares(np.full(10, 200)))
+    assert len(set(equal)) == 1  # equal sizes tie: no order, no paper condition
+    assert orders.paper_conditions(equal) == 0
+    with pytest.raises(ValueError, match="shares"):
+        sizes.crossing_accuracy(np.r_[0.0, np.full(9, 1 / 9)], level)
+
+
+def test_at_mnist_test_proportions_class_sizes_give_three_of_the_four_conditions():
+    """MNIST's 10,000 test images: at equal recall the bigger classes reach the level first."""
+    counts = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    times = sizes.expected_times(*_shares(counts), final_accuracy=0.9)
+    assert list(np.argsort(times, kind="stable")) == [1, 2, 7, 3, 9, 4, 0, 8, 6, 5]
+    assert orders.paper_conditions(times) == 3 and orders.paper_order_met(times) == 0
+
+
+def test_a_class_beyond_the_final_accuracy_is_never_learned():
+    p, level = _shares(falsify.IMBALANCED)
+    times = sizes.expected_times(p, level, final_accuracy=0.55)
+    assert np.isinf(times[[5, 8]]).all() and np.isfinite(np.delete(times, [5, 8])).all()
+
+
+def test_surrogate_paper_order_counts_the_conditions_class_sizes_give():
+    values = statistics(falsify.imbalanced_test_set())
+    assert values["surrogate_paper_order"].value == 4
+    assert values["surrogate_paper_order"].note.count("0 1 2 3 4 6 9 7 5 8") == 1
+    healthy = statistics(falsify.result_of({s: falsify.healthy(s) for s in falsify.SEEDS}))
+    assert healthy["surrogate_paper_order"].value == 0  # equal classes: all tie
 
 
 # --- order statistics --------------------------------------------------------------------------
@@ -108,6 +176,23 @@ def test_noise_floor_is_the_smallest_ratio_of_two_seeds():
 def test_rank_criteria_compare_exactly():
     for name in ("order_consistency", "vit_cnn_agreement"):
         assert SPEC.check(name).criterion.holds(0.5 - 1e-12)
+
+
+def test_a_rho_of_exactly_one_half_fails_its_control():
+    """These orders have rho = 1/2 exactly (from integer rank sums); in floating point it
+    reads 0.49999999999999994, which would meet the control's "< 0.5"."""
+    a = np.array([5.0, 5, 2, 3, 5, 0, 5, 1, 1, 3])
+    b = np.array([4.0, 0, 2, 1, 4, 1, 5, 0, 0, 0])
+    assert ranking.spearman(a, b) < 0.5
+    assert orders.rho(a, b) == 0.5
+    control = SPEC.check("vit_cnn_agreement").control.criterion
+    assert not control.holds(orders.rho(a, b))
+
+
+def test_paper_conditions_count_each_of_the_four():
+    assert orders.paper_conditions(np.array([1.0, 0, 2, 3, 4, 9, 5, 6, 8, 7])) == 4
+    assert orders.paper_conditions(np.array([9.0, 0, 2, 3, 4, 8, 5, 6, 1, 7])) == 2
+    assert orders.paper_conditions(np.arange(10.0)) == 3  # 0, 1 first, 8 ninth; 5 sixth
 
 
 # --- verdicts on constructed results -------------------------------------------------------------

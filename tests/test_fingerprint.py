@@ -55,6 +55,10 @@ CASES = {"a": Set(3, "the reason"), "b": Set(value=4, why="another")}
         code.replace('why="another"', 'why="changed"'),
     ]
     assert all(normalised(c) == normalised(code) for c in same)
+    with_constant = 'WHY = "a reason {x}"\nCASES = {"a": Set(3, WHY.format(x=1))}\n'
+    assert normalised(with_constant) == normalised(with_constant.replace("a reason", "another"))
+    used = with_constant + "print(WHY)\n"
+    assert normalised(used) != normalised(used.replace("a reason", "another"))
     different = [
         code.replace("x + 1", "x + 2"),
         code.replace("Set(3,", "Set(5,"),

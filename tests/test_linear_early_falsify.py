@@ -4,8 +4,8 @@ every harness check, so each sabotage (tests/test_falsifiability.py) is what tur
 from __future__ import annotations
 
 from sgdclaims import claims
-from sgdclaims.claims.linear_early.falsify import healthy
-from sgdclaims.verdicts import evaluate
+from sgdclaims.claims.linear_early.falsify import healthy, independent_errors
+from sgdclaims.verdicts import MISS, evaluate
 
 
 def test_the_healthy_construction_supports_everything():
@@ -16,3 +16,14 @@ def test_the_healthy_construction_supports_everything():
     harness = {n: v for n, v in verdicts.items() if face.spec.check(n).kind == "harness"}
     assert set(asserted.values()) == {"supported"}, asserted
     assert set(harness.values()) == {"passed"}, harness
+
+
+def test_independent_errors_miss_early_explained_and_retained_on_live_runs():
+    """An F whose errors are independent of L's (every run alive) misses the statistics that
+    say 'L in particular': early_explained and retained (outgrows_linear may hold: such an F
+    does know more than L)."""
+    face = claims.get("linear_early")
+    values = face.statistics(independent_errors())
+    assert values["alive"].value == 1.0
+    for name in ("early_explained", "retained"):
+        assert evaluate(face.spec, name, values).verdict == MISS, name

@@ -1,6 +1,6 @@
 """Unit tests of sgdclaims.linearise (iterative linearisation, Goldwaser & Ge Alg. 1, a group
-of runs in one computation), the LeNet-5 variant and its written-out maps, and the
-iterative_linearisation claim's config, readout and constructed results."""
+of runs in one computation) and the LeNet-5 variant and its written-out maps; the claim's
+config, readout and constructed results are in test_linearise_claim."""
 
 from __future__ import annotations
 
@@ -14,17 +14,10 @@ from torch.func import functional_call, jacrev, jvp, vjp
 from torch.nn import functional as F
 
 from sgdclaims import linearise as L
-from sgdclaims.claims.iterative_linearisation import falsify, readout
-from sgdclaims.claims.iterative_linearisation.config import CASES
-from sgdclaims.claims.iterative_linearisation.experiment import load_data
-from sgdclaims.claims.iterative_linearisation.spec import SPEC
-from sgdclaims.claims.iterative_linearisation.statistics import statistics
 from sgdclaims.data.dataset import Dataset, DatasetInfo
 from sgdclaims.models.lenet import LeNet50, LeNetGroup
 from sgdclaims.models.seeding import seeded
 from sgdclaims.training import RULES
-from sgdclaims.values import Value
-from sgdclaims.verdicts import evaluate
 
 SHAPE = (1, 16, 16)
 
@@ -257,97 +250,3 @@ def test_lenet_shapes_and_errors():
         LeNetGroup((1, 12, 12))
     with pytest.raises(ValueError, match="num_classes"):
         LeNet50((1, 28, 28), 1)
-
-
-def test_window_ratios_count_a_rise_at_the_end():
-    step = np.concatenate([np.exp(-np.arange(10)) + 2, np.exp(-np.arange(10)) + 1,
-                           np.exp(-np.arange(10))])  # fmt: skip
-    ratios = readout.window_ratios(step, 10)
-    assert len(ratios) == 2 and (ratios < 0.25).all()
-    rising = step.copy()
-    rising[17:20] += np.array([0.1, 0.3, 0.6])  # the second window's end climbs
-    assert readout.window_ratios(rising, 10)[0] > 0.25
-    assert readout.median_or_nan(readout.window_ratios(np.linspace(3, 0, 30), 10)) == 1.0
-    step[25:] = np.nan
-    assert math.isnan(readout.median_or_nan(readout.window_ratios(step, 10)))
-
-
-def test_boundary_ratios_progress_and_matching():
-    smooth = np.exp(-np.arange(40) / 10)
-    assert (readout.boundary_ratios(smooth, 10) > 1).all()
-    assert readout.progress_share(smooth, 10) == 1.0
-    saw = np.tile(np.linspace(2, 1, 10), 4)
-    assert readout.progress_share(saw, 10) == 0.0
-    assert readout.matched_step(smooth, 0.5) == 7 and readout.matched_step(smooth, -1) == -1
-
-
-def test_upward_closed():
-    div = {1.0: [False, False], 10.0: [True, False], 100.0: [True, True]}
-    np.testing.assert_array_equal(readout.upward_closed(div), [1.0, 1.0])
-    div[300.0] = [False, True]
-    np.testing.assert_array_equal(readout.upward_closed(div), [0.0, 1.0])
-    div[1.0] = [True, True]
-    np.testing.assert_array_equal(readout.upward_closed(div), [0.0, 0.0])
-    np.testing.assert_array_equal(readout.upward_closed({1.0: [False], 10.0: [False]}), [0.0])
-
-
-def test_the_constructed_healthy_result_supports_every_statistic():
-    values = statistics(falsify.healthy())
-    for check in SPEC.checks:
-        if check.kind == "statistic":
-            assert evaluate(SPEC, check.name, values).verdict == "supported", check.name
-    gap = values["k_insensitive"]
-    assert gap.value == pytest.approx(np.mean(gap.per_seed))  # the mean of its column
-
-
-def test_a_nan_gap_fails_k_insensitive():
-    values = statistics(falsify.healthy())
-    gap = values["k_insensitive"]
-    nan = Value(math.nan, (gap.per_seed[0], math.nan), aggregate="mean")
-    values["k_insensitive"] = nan
-    assert evaluate(SPEC, "k_insensitive", values).verdict == "miss"
-
-
-def test_the_full_config_is_the_papers_step_in_mean_loss_units():
-    """Sec. 3 / App. A eq. 5 has no 1/n: eta 1e-5 per example on a summed loss is lr 0.6 on
-    MNIST's 60,000 images with the mean loss the code uses (and 6 at eta 1e-4)."""
-    cfg = CASES.config("full", "mnist")
-    assert cfg.eta == 1e-5 and cfg.unstable_eta == 1e-4
-    assert cfg.lr(60_000) == pytest.approx(0.6)
-    assert cfg.lr(60_000, cfg.unstable_eta) == pytest.approx(6.0)
-    assert CASES.config("full", "cifar10").lr(50_000) == pytest.approx(0.5)
-    assert CASES.config("fast", "mnist").lr(128) == pytest.approx(0.01)
-
-
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("eta", 0.0), ("periods", (10, 100, math.inf)), ("periods", (1, 0)),
-     ("control_periods", (7,)), ("seeds", ()), ("n_train", -3), ("dataset", "imagenet"),
-     ("side", 12), ("staircase_period", math.inf), ("maps", "jax"), ("kernel_from", 0)],
-)  # fmt: skip
-def test_config_validation_names_the_field(field, value):
-    with pytest.raises(ValueError, match=field):
-        CASES.config("fast", "mnist").replace(**{field: value})
-
-
-def test_fast_configs_follow_claims_md():
-    for dataset in CASES.datasets("fast"):
-        cfg = CASES.config("fast", dataset)
-        assert cfg.n_train >= 128 and cfg.n_test >= 2000 and len(cfg.seeds) >= 2
-        assert cfg.steps >= 1500 and cfg.staircase_period >= 300
-        dense = cfg.dense_checkpoints()
-        assert np.diff(dense[dense <= cfg.steps // 3]).max() <= 25
-    assert "fashion_mnist" in CASES.datasets("full")
-
-
-def test_n_train_beyond_the_data_set_names_both(tmp_path):
-    from tiny_data import write_tiny_mnist
-
-    write_tiny_mnist(tmp_path, 60, 40)
-    cfg = CASES.config("full", "mnist").replace(n_train=100)
-    with pytest.raises(ValueError, match="n_train 100 exceeds the 60 training images"):
-        load_data(cfg, tmp_path)
-    data = load_data(cfg.replace(n_train=20, n_test=30, side=16, standardise=True), tmp_path)
-    assert data.x_train.shape == (20, 1, 16, 16) and len(data.x_test) == 30
-    assert torch.bincount(data.y_train, minlength=10).tolist() == [2] * 10
-    assert abs(float(data.x_train.mean())) < 1e-5

@@ -277,3 +277,25 @@ def test_stability_margin_and_bootstrap_share():
     replicated = Value(0.9, replicates=(0.9, 0.7, 0.85, 0.81))
     assert stability(check, replicated)["bootstrap_share"] == 0.75
     assert stability(check, Value(0.9)) == {"margin_sd": None, "bootstrap_share": None}
+
+
+def test_a_dead_run_fails_even_where_the_statistic_is_only_reported():
+    control = Control("c", Criterion(">", -0.8), "c")
+    rank = Check(
+        "rho", "statistic", "r", Criterion("<=", -0.8), control=control, reported_at=("fast",)
+    )
+    values = {"rho": Value(-0.9), "c": Value(0.0, dead=("seed 1",))}
+    assert evaluate(spec(rank), "rho", values, scale="fast").verdict == DEAD
+    values = {"rho": Value(-0.9, dead=("seed 1",)), "c": Value(0.0)}
+    assert evaluate(spec(rank), "rho", values, scale="fast").verdict == DEAD
+
+
+def test_each_claims_budget_is_claims_mds():
+    """Budgets in reference-machine seconds (CLAIMS.md, Common ground: 300 s each, depth_wave
+    420, iterative_linearisation 480); the report compares the fast tier's time with them."""
+    from sgdclaims import claims
+
+    expected = {"depth_wave": 420.0, "iterative_linearisation": 480.0}
+    assert {c: claims.spec(c).budget for c in claims.CLAIMS} == {
+        c: expected.get(c, 300.0) for c in claims.CLAIMS
+    }

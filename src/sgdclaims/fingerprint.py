@@ -5,9 +5,10 @@ is the package's `config` and `experiment` modules and every sgdclaims module th
 transitively, except the report package and the claim packages' faces (`__init__`, which
 name the statistics, spec and figures). Each module is hashed in a normalised form: its AST
 without docstrings, without comments (the AST has none) and without the reasons of config
-overrides (`Set(value, why)`), so editing a statistic, a spec, a figure, a docstring, a
-comment or a reason recomputes nothing, while editing experiment logic or a training
-function gives new keys. Imports are found statically, so fingerprinting runs no code.
+overrides (`Set(value, why)`, inline or in a constant that only reasons read), so editing
+a statistic, a spec, a figure, a docstring, a comment or a reason recomputes nothing, while
+editing experiment logic or a training function gives new keys. Imports are found
+statically, so fingerprinting runs no code.
 """
 
 from __future__ import annotations
@@ -129,10 +130,44 @@ def _is_docstring(node: ast.stmt) -> bool:
     )
 
 
+def _reasons(tree: ast.AST) -> list[ast.expr]:
+    """The reason expressions of every `Set(value, why)` call in a tree."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name == "Set":
+                out += node.args[1:2] + [k.value for k in node.keywords if k.arg == "why"]
+    return out
+
+
+def _reason_only_constants(tree: ast.Module) -> set[str]:
+    """Module-level names read only inside `Set` reasons (a reason held in a constant)."""
+    in_reasons = {n.id for r in _reasons(tree) for n in ast.walk(r) if isinstance(n, ast.Name)}
+    inside = {id(n) for r in _reasons(tree) for n in ast.walk(r)}
+    elsewhere = {
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inside
+    }
+    return in_reasons - elsewhere
+
+
 def normalised(source: bytes | str, filename: str = "<source>") -> str:
-    """The code of a module as its AST without docstrings and override reasons (comments
-    are not in the AST): what the fingerprint hashes."""
-    tree = _Normalise().visit(ast.parse(source, filename=filename))
+    """The code of a module as its AST without docstrings, override reasons and the
+    module-level constants that only reasons read (comments are not in the AST): what the
+    fingerprint hashes."""
+    tree = ast.parse(source, filename=filename)
+    reasons = _reason_only_constants(tree)
+    tree.body = [
+        stmt
+        for stmt in tree.body
+        if not (
+            isinstance(stmt, ast.Assign)
+            and all(isinstance(t, ast.Name) and t.id in reasons for t in stmt.targets)
+        )
+    ]
+    tree = _Normalise().visit(tree)
     return ast.dump(tree, annotate_fields=False, include_attributes=False)
 
 

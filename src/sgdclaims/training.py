@@ -270,6 +270,10 @@ def train_sgd(
     return recorder.trajectory(divergence)
 
 
+#: function evaluations allowed per L-BFGS iteration (line search included)
+LBFGS_EVALUATIONS = 25
+
+
 def fit_logistic(
     model: nn.Module,
     x: torch.Tensor,
@@ -288,6 +292,9 @@ def fit_logistic(
         model.parameters(),
         lr=1.0,
         max_iter=max_iter,
+        # evaluations never end the fit first: it stops at the tolerances or at max_iter, so
+        # an iteration count below the limit means converged (the harness check)
+        max_eval=LBFGS_EVALUATIONS * max_iter,
         history_size=20,
         tolerance_grad=1e-6,
         tolerance_change=1e-10,

@@ -126,7 +126,8 @@ def evaluate(
     that meets the statistic's criterion fails it; then the statistic (on the worst seed
     for an "every seed" check) and the excess over its null; a miss under a failed
     misses-only precondition is "not testable here". At a scale in the check's
-    `reported_at` the statistic is evaluated as above and recorded as "reported"."""
+    `reported_at` the statistic is evaluated as above and recorded as "reported" (a run that
+    is not alive still fails it)."""
     check: Check = spec.check(name)
     value = _value(values, name)
     crit = check.criterion
@@ -152,7 +153,7 @@ def evaluate(
             "passed" if crit.holds(asserted) else HARNESS, f"harness check {described}", record
         )
     outcome = _statistic(spec, check, values, value, asserted, described, record)
-    if scale is not None and scale in check.reported_at:
+    if scale is not None and scale in check.reported_at and outcome.verdict != DEAD:
         record["would_be"] = outcome.verdict
         why = f"{outcome.message} (reported at {scale} scale, asserted at the others)"
         return Outcome("reported", why, record)

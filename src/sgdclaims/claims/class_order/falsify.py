@@ -1,7 +1,8 @@
 """class_order's falsifiability (shared/CLAIMS.md, Falsifiability): for each control a result
 on which it meets its statistic's criterion, and the sabotage suite, results in which the
 claim is false by construction. Each is built from constructed test predictions passed
-through the experiment's own `measure` (per-class terms, surrogates, liveness records)."""
+through the experiment's own `measure` (per-class terms, the class-blind surrogates drawn as
+in a run, liveness records), never by writing a statistic's input directly."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import torch
 
 from sgdclaims.claims.class_order.config import CASES, NUM_CLASSES
-from sgdclaims.claims.class_order.measure import SURROGATES, measure
+from sgdclaims.claims.class_order.measure import measure
 from sgdclaims.runner import Result, UnitResult, combine
 from sgdclaims.training import Trajectory
 
@@ -24,29 +25,45 @@ Y = torch.arange(NUM_CLASSES).repeat_interleave(PER_CLASS)
 #: half those steps; the linear model learns every class from step 10; each over RAMP steps
 CNN_START = 25.0 + 15.0 * np.argsort(ORDER)
 RAMP = 40.0
+#: the imbalanced test set of the controls' demonstration (3,080 images): class 7 39%, 0 and
+#: 1 a fifth each, 5 and 8 1.3% each, the other five 3.9% each. At equal recall the fixed
+#: level is reached first by the classes of a fifth (accuracy 0.498), then by those of 3.9%
+#: (0.532), the dominant one (0.542) and the rarest (0.577): the paper's MNIST order from
+#: class sizes alone. (Near-equal sizes move these accuracies by tenths of a point only.)
+IMBALANCED = (600, 600, 120, 120, 120, 40, 120, 1200, 40, 120)
 
 
-def predictions(recall: np.ndarray, seed: int) -> torch.Tensor:
-    """(T, n) predictions with exactly round(recall[t, c] n_c) right in every class c (a
-    nested random set per seed) and the wrong ones spread evenly over the other classes."""
+def predictions(recall: np.ndarray, seed: int, y: torch.Tensor = Y) -> torch.Tensor:
+    """(T, n) predictions for labels y sorted by class, with exactly round(recall[t, c] n_c)
+    right in every class c (a nested random set per seed) and the wrong ones spread evenly
+    over the other classes."""
     rng = np.random.default_rng(seed)
-    within = np.tile(np.arange(PER_CLASS), NUM_CLASSES)
-    rank = np.concatenate([rng.permutation(PER_CLASS) for _ in range(NUM_CLASSES)])
-    y = Y.numpy()
-    right = rank[None, :] < np.round(recall[:, y] * PER_CLASS)
-    wrong = (y + 1 + within % (NUM_CLASSES - 1)) % NUM_CLASSES
-    return torch.from_numpy(np.where(right, y, wrong))
+    labels = y.numpy()
+    counts = np.bincount(labels, minlength=NUM_CLASSES)
+    within = np.arange(len(labels)) - np.repeat(np.cumsum(counts) - counts, counts)
+    rank = np.concatenate([rng.permutation(n) for n in counts])
+    right = rank[None, :] < np.round(recall[:, labels] * counts[labels])
+    wrong = (labels + 1 + within % (NUM_CLASSES - 1)) % NUM_CLASSES
+    return torch.from_numpy(np.where(right, labels, wrong))
 
 
-def trajectory(start: np.ndarray, seed: int, final: float = 0.9) -> Trajectory:
-    """A model that learns class c from step start[c] over RAMP steps up to recall `final`."""
-    steps = CASES.config("fast", "mnist").checkpoints(STEPS)
-    recall = final * np.clip((steps[:, None] - start[None, :]) / RAMP, 0.0, 1.0)
-    preds = predictions(recall, seed)
+def trajectory(
+    start: np.ndarray,
+    seed: int,
+    final: float = 0.9,
+    y: torch.Tensor = Y,
+    steps: np.ndarray | None = None,
+    ramp: float = RAMP,
+) -> Trajectory:
+    """A model that learns class c from step start[c] over `ramp` steps up to recall `final`,
+    on test labels y, at `steps` (the fast case's checkpoints unless given)."""
+    steps = CASES.config("fast", "mnist").checkpoints(STEPS) if steps is None else steps
+    recall = final * np.clip((steps[:, None] - start[None, :]) / ramp, 0.0, 1.0)
+    preds = predictions(recall, seed, y)
     return Trajectory(
         steps=steps,
         test_preds=preds,
-        test_acc=(preds == Y).double().mean(dim=1).numpy(),
+        test_acc=(preds == y).double().mean(dim=1).numpy(),
         train_loss=np.linspace(2.3, 0.4, len(steps)),
         n_predicted=np.array([len(torch.unique(p)) for p in preds]),
     )
@@ -62,10 +79,11 @@ def healthy(seed: int) -> dict[str, Trajectory]:
     }
 
 
-def result_of(seeds: dict[int, dict[str, Trajectory]]) -> Result:
-    """A Result of constructed seeds, measured and combined as the experiment would."""
+def result_of(seeds: dict[int, dict[str, Trajectory]], y: torch.Tensor = Y) -> Result:
+    """A Result of constructed seeds on test labels y, measured (surrogates included) and
+    combined as the experiment would."""
     units = {
-        seed: UnitResult(frames=measure(t, Y, seed, per_epoch=125), scalars={"steps": STEPS})
+        seed: UnitResult(frames=measure(t, y, seed, per_epoch=125), scalars={"steps": STEPS})
         for seed, t in seeds.items()
     }
     return combine(CASES.config("fast", "mnist"), "constructed", list(units), units, 0.0, 0)
@@ -88,15 +106,24 @@ def _stopped(traj: Trajectory, at: int, rule: str = "") -> Trajectory:
     )
 
 
-def manufactured_order() -> Result:
-    """The pipeline manufactures an order: each surrogate shows its model's per-class curves."""
-    result = result_of({s: healthy(s) for s in SEEDS})
-    frame = result.frames["per_class"]
-    for model, surrogate in SURROGATES.items():
-        frame.loc[frame["model"] == surrogate, frame.columns != "model"] = frame.loc[
-            frame["model"] == model, frame.columns != "model"
-        ].to_numpy()
-    return result
+def imbalanced_test_set() -> Result:
+    """The level manufactures an order from class sizes: on the IMBALANCED test set, models
+    with no class order of their own (equal recall on every class, the CNN from step 20 over
+    200 steps, the ViT from step 10 over 100, both to 0.9) and their class-blind surrogates
+    (drawn by `measure`, as in a run) cross the fixed level class by class, in the order of
+    the sizes, in every seed. Checkpoints at every step, so that the grid does not tie them."""
+    y = torch.arange(NUM_CLASSES).repeat_interleave(torch.tensor(IMBALANCED))
+    steps = np.arange(STEPS + 1)
+    every = np.ones(NUM_CLASSES)
+    seeds = {
+        s: {
+            "linear": trajectory(10 * every, 10 * s, 0.8, y, steps),
+            "cnn": trajectory(20 * every, 10 * s + 1, 0.9, y, steps, ramp=200.0),
+            "vit": trajectory(10 * every, 10 * s + 2, 0.9, y, steps, ramp=100.0),
+        }
+        for s in SEEDS
+    }
+    return result_of(seeds, y)
 
 
 def noisy_cnn_seeds() -> Result:
@@ -153,9 +180,9 @@ def exchangeable_classes() -> Result:
 
 
 DEMONSTRATIONS: dict[str, Callable[[], Result]] = {
-    "order_consistency_control": manufactured_order,
-    "paper_order_control": manufactured_order,
-    "vit_cnn_agreement_control": manufactured_order,
+    "order_consistency_control": imbalanced_test_set,
+    "paper_order_control": imbalanced_test_set,
+    "vit_cnn_agreement_control": imbalanced_test_set,
     "vit_sooner_control": noisy_cnn_seeds,
 }
 SABOTAGE: dict[str, Callable[[], Result]] = {

@@ -95,6 +95,17 @@ SPEC = ClaimSpec(
             datasets=("mnist",),
         ),
         Check(
+            "surrogate_paper_order",
+            "reported",
+            "How many of paper_order's four conditions (0 and 1 each among the first three, 5 "
+            "and 8 each among the last three) the CNN's class-blind surrogate meets from the "
+            "test set's class sizes alone: the fixed level is not neutral to class size, so at "
+            "equal recall each class reaches it at its own accuracy; the order of those "
+            "accuracies (a class beyond the CNN's final accuracy last) is the surrogate's "
+            "expected order. Read paper_order beside it.",
+            datasets=("mnist",),
+        ),
+        Check(
             "classes_learned_cnn",
             "precondition",
             "Classes with final recall >= 0.5 of the CNN, every seed: a tau statistic needs "

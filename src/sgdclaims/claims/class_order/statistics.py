@@ -11,15 +11,17 @@ import numpy as np
 
 from sgdclaims import ranking
 from sgdclaims.alive import dead_runs
-from sgdclaims.claims.class_order import orders
+from sgdclaims.claims.class_order import orders, sizes
 from sgdclaims.claims.class_order.config import ClassOrderConfig
 from sgdclaims.claims.class_order.measure import SURROGATES
 from sgdclaims.claims.class_order.readers import (
     RECALL_LEVEL,
     accuracy_table,
+    class_shares,
     final_recall,
     learning_times,
     liveness_of,
+    mi_levels,
 )
 from sgdclaims.claims.class_order.reported import harness, reported
 from sgdclaims.curves import final_value, preceding_change
@@ -61,6 +63,7 @@ def _dead(result: Result, *models: str) -> tuple[str, ...]:
     "paper_order",
     "paper_order_control",
     "paper_order_chance",
+    "surrogate_paper_order",
 )
 def _cnn_order(result: Result) -> dict[str, Value]:
     cfg: ClassOrderConfig = result.config  # type: ignore[assignment]
@@ -102,7 +105,8 @@ def _cnn_order(result: Result) -> dict[str, Value]:
         "paper_order_control": Value(
             orders.paper_order_met(blind.mean(axis=0)),
             orders.paper_order_met(blind),
-            "the same of the CNN's class-blind surrogate",
+            "the same of the CNN's class-blind surrogate (what class sizes alone give it: "
+            "surrogate_paper_order)",
             dead=dead,
         ),
         "paper_order_chance": Value(
@@ -110,7 +114,34 @@ def _cnn_order(result: Result) -> dict[str, Value]:
             note="exact probability that a random order of the observed seed-mean tau_c "
             "(its ties kept) meets paper_order; 1/140 without ties",
         ),
+        "surrogate_paper_order": _from_class_sizes(result, tau, dead),
     }
+
+
+def _from_class_sizes(result: Result, tau: np.ndarray, dead: tuple[str, ...]) -> Value:
+    """How many of paper_order's four conditions the CNN's class-blind surrogate meets from
+    the test set's class sizes alone: its expected order under equal recall, up to the CNN's
+    final accuracy (sizes.expected_times), beside the CNN's own."""
+    final = final_value(*accuracy_table(result, "cnn"))
+    shares, levels = class_shares(result), mi_levels(result)
+    times = np.stack([sizes.expected_times(*a) for a in zip(shares, levels, final)])
+    order = " ".join(str(c) for c in np.argsort(times.mean(axis=0), kind="stable"))
+    finite = times[np.isfinite(times)]
+    return Value(
+        orders.paper_conditions(times.mean(axis=0)),
+        orders.paper_conditions(times),
+        "of paper_order's four conditions (0, 1 among the first three; 5, 8 among the last "
+        "three), those the CNN's surrogate meets from class sizes alone: its expected order "
+        "at the test set's class shares, by the accuracy at which each class's expected "
+        f"I(F;Y=c) under equal recall reaches the level, is {order} (first to last; a class "
+        "beyond the CNN's final accuracy never, last)",
+        {
+            "conditions met by the CNN": orders.paper_conditions(tau.mean(axis=0)),
+            "first crossing accuracy": np.min(times),
+            "last finite crossing accuracy": finite.max() if finite.size else np.nan,
+        },
+        dead=dead,
+    )
 
 
 @statistics.returns(

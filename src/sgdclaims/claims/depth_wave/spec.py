@@ -26,6 +26,7 @@ _TRIED = (
 )
 
 SPEC = ClaimSpec(
+    budget=420.0,
     paper=Paper(
         authors="Pinson, Boland, Ginis, Pechenizkiy",
         year="",

@@ -115,11 +115,11 @@ def compute_unit(cfg: EgScalingConfig, name: str, device: str) -> dict[str, pd.D
             cfg.seeds,
             cfg.m,
             n=int(name.removeprefix("match-n")),
-            n_ref=cfg.match_n,
             eta=cfg.match_eta,
             sigma=cfg.sigma,
             alpha=cfg.match_alpha,
             per_decade=cfg.checkpoints_per_decade,
+            uniform=cfg.match_checkpoints,
             device=device,
         )
         return {"match": curves, "match_runs": runs}

@@ -71,14 +71,15 @@ def log_deviation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.median(np.abs(np.log10(a) - np.log10(b))))
 
 
-def deviations(frame: pd.DataFrame, n: int, ode: str = "eps_ode", k_ode: int = 0) -> pd.Series:
-    """Median |log10 eps_SGD - log10 eps_ODE| per (K, seed) at size n (Fig. 1b); the ODE of
-    the same run, or of K = k_ode from the same seed."""
-    at_n = frame[frame.n == n]
+def deviations(frame: pd.DataFrame, n: int, k_ode: int = 0) -> pd.Series:
+    """Median over the checkpoints uniform in alpha (column `uniform`) of |log10 eps_SGD -
+    log10 eps_ODE| per (K, seed) at size n (Fig. 1b); the ODE of the same run, or of K = k_ode
+    from the same seed."""
+    at_n = frame[(frame.n == n) & frame.uniform.astype(bool)]
     out = {}
     for (k, seed), run_ in at_n.groupby(["k", "seed"]):
         twin = at_n[(at_n.k == (k_ode or k)) & (at_n.seed == seed)]
-        out[(k, seed)] = log_deviation(run_.eps_sgd.to_numpy(), twin[ode].to_numpy())
+        out[(k, seed)] = log_deviation(run_.eps_sgd.to_numpy(), twin.eps_ode.to_numpy())
     return pd.Series(out).rename_axis(["k", "seed"])
 
 

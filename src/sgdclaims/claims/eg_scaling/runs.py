@@ -29,11 +29,15 @@ from sgdclaims.teacher_student.sgd import init_networks, sgd
 STREAMS = Streams({"match": 1, "ode": 2, "both": 3, "eq15": 4, "sgd": 5, "linear": 6, "relu": 7})
 
 
-def match_grid(alpha: float, per_decade: int) -> np.ndarray:
-    """Their Fig. 1b's log-spaced checkpoints from alpha 1, and 3 in the last 5% of the run
-    (its final value, for `alive`)."""
+def match_grid(alpha: float, per_decade: int, uniform: int) -> tuple[np.ndarray, np.ndarray]:
+    """Checkpoints of their Fig. 1b and which of them are `uniform` in alpha over the horizon
+    (alpha i / uniform, i = 1..uniform: ode_matches_sgd's median is over these); the others,
+    log-spaced from alpha 1 and 3 in the last 5% of the run (its final value, for `alive`),
+    are for the figure and the final value only."""
+    even = alpha * np.arange(1, uniform + 1) / uniform
     tail = tail_steps(1000) / 1000 * alpha
-    return np.unique(np.concatenate([log_grid(alpha, per_decade, alpha_min=1.0), tail]))
+    alphas = np.unique(np.concatenate([log_grid(alpha, per_decade, alpha_min=1.0), even, tail]))
+    return alphas, np.isin(alphas, even)
 
 
 def match_curves(
@@ -42,17 +46,17 @@ def match_curves(
     m: int,
     *,
     n: int,
-    n_ref: int,
     eta: float,
     sigma: float,
     alpha: float,
     per_decade: int,
+    uniform: int,
     device: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Their Fig. 1b: eps_g(alpha) of SGD at input size n and of the ODE started from each
-    SGD run's measured initial order parameters; `eps_ode_ref` is the ODE read at
-    alpha * n / n_ref (time in steps / n_ref: a wrong time scale unless n = n_ref). The
-    students of one seed share its input stream. Returns the curves and one row per run."""
+    SGD run's measured initial order parameters, at the checkpoints of match_grid (column
+    `uniform`: on its uniform grid). The students of one seed share its input stream.
+    Returns the curves and one row per run."""
     reps = [(k, s) for k in ks for s in seeds]
     stream = STREAMS.seed("match")
     nets = init_networks(
@@ -67,7 +71,7 @@ def match_curves(
         device=device,
     )
     start = nets.order_parameters()
-    alphas = match_grid(alpha, per_decade)
+    alphas, even = match_grid(alpha, per_decade, uniform)
     trace = sgd(
         nets,
         activation="erf",
@@ -79,10 +83,8 @@ def match_curves(
         streams=torch.tensor([seeds.index(s) for _, s in reps]),
     )
     ode = ODE(Dynamics("erf", eta, 0.0, sigma), start)
-    scale = n / n_ref
-    grid = np.unique(np.concatenate([[0.0], alphas, alphas * scale]))
+    grid = np.concatenate([[0.0], alphas])
     traj = integrate_adaptive(ode, ode.packing.pack(start), grid, rtol=1e-8, atol=1e-12)
-    at = {a: i for i, a in enumerate(grid)}
     ode_rule, _ = curve_divergence(grid, traj.eps)
     rows = []
     for r, (k, s) in enumerate(reps):
@@ -93,9 +95,9 @@ def match_curves(
                     "k": k,
                     "seed": s,
                     "alpha": a,
+                    "uniform": even[c],
                     "eps_sgd": trace.eps[c, r],
-                    "eps_ode": traj.eps[at[a], r],
-                    "eps_ode_ref": traj.eps[at[a * scale], r],
+                    "eps_ode": traj.eps[c + 1, r],
                 }
             )
     runs = pd.DataFrame(
@@ -107,7 +109,7 @@ def match_curves(
             "diverged_at": trace.diverged_at,
             "eps_final": final_value(alphas, trace.eps.T),
             "ode_diverged": ode_rule,
-            "ode_final": final_value(alphas, traj.eps[[at[a] for a in alphas]].T),
+            "ode_final": final_value(alphas, traj.eps[1:].T),
             "eps_const": eps_constant("erf", start).cpu().numpy(),
         }
     )

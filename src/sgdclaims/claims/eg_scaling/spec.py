@@ -7,7 +7,7 @@ apart throughout."""
 from __future__ import annotations
 
 from sgdclaims.claims.eg_scaling.spec_checks import CHECKS
-from sgdclaims.spec import ClaimSpec, Paper
+from sgdclaims.spec import ClaimSpec, NotReproduced, Paper
 
 SPEC = ClaimSpec(
     paper=Paper(
@@ -42,5 +42,27 @@ SPEC = ClaimSpec(
         "(Fig. 2a); both layers trained, each start against K (Fig. 3c)."
     ),
     checks=CHECKS,
-    not_reproduced=(),
+    not_reproduced=(
+        NotReproduced(
+            "ode_matches_sgd",
+            "fast",
+            "gaussian",
+            reason=(
+                "At the fast scale's N the exit of a stochastic run from the plateau is set "
+                "off by finite-size fluctuations that the ODE, started from the same order "
+                "parameters, does not have, so the two can leave the plateau at different "
+                "times, and a median over a grid uniform in alpha weighs that stretch fully. "
+                "The convergence in N that the paper's theorem is about is measured beside it "
+                "(ode_matches_sgd_4n)."
+            ),
+            tried=(
+                "N = 500 (CLAIMS.md's fast N), 3 SGD seeds for each K in {2, 4}, eta and the "
+                "horizon of the config (covering the plateau and its exit, fixed before the "
+                "runs), the median over 50 checkpoints uniform in alpha (the uniform grid "
+                "replaced a log-spaced one after a review: that grid weighed the first alpha, "
+                "where agreement from the same initial order parameters is automatic, and "
+                "gave a supported verdict)"
+            ),
+        ),
+    ),
 )

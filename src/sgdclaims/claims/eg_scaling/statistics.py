@@ -17,9 +17,7 @@ from sgdclaims.values import Statistics, Value
 statistics = Statistics()
 
 
-@statistics.returns(
-    "ode_matches_sgd", "ode_matches_sgd_control", "ode_matches_sgd_4n", "ode_matches_sgd_4n_control"
-)
+@statistics.returns("ode_matches_sgd", "ode_matches_sgd_control", "ode_matches_sgd_4n")
 def _match(result: Result) -> dict[str, Value]:
     return match_values(result, part_runs(result))
 
@@ -36,9 +34,7 @@ def _branch(result: Result) -> dict[str, Value]:
     return branch_values(result, part_runs(result))
 
 
-@statistics.returns(
-    "reached_settled", "reached_matches_branch", "reached_matches_branch_control", "nn2pp_deviation"
-)
+@statistics.returns("reached_settled", "reached_matches_branch", "nn2pp_deviation")
 def _reached(result: Result) -> dict[str, Value]:
     return reached_values(result, part_runs(result))
 
@@ -50,9 +46,7 @@ def _sgd(result: Result) -> dict[str, Value]:
     return sgd_values(result, part_runs(result))
 
 
-@statistics.returns(
-    "linear_ode_eq12", "linear_ode_eq12_control", "linear_sgd_eq12", "linear_sgd_eq12_control"
-)
+@statistics.returns("linear_ode_eq12", "linear_sgd_eq12")
 def _linear(result: Result) -> dict[str, Value]:
     return linear_values(result, part_runs(result))
 

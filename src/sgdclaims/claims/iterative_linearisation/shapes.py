@@ -1,8 +1,9 @@
 """The shapes of the training loss that iterative_linearisation's statistics test (shared/
 CLAIMS.md; Goldwaser & Ge, Fig. 1-2 and Sec. 4): the staircase of the staircase K (the loss
 levels off within each window and progress accumulates across refreshes) against K = 1 cut
-at the same boundaries, and the instability of refreshed linearisations at the larger step,
-with fixed features' stability bound beside it."""
+at the same boundaries (the control, and the same statistic on K = 1: its null), and the
+instability of refreshed linearisations at the larger step against the main step, with fixed
+features' stability bound beside it."""
 
 from __future__ import annotations
 
@@ -28,14 +29,16 @@ from sgdclaims.values import Value, seed_mean
 PAPER_LR_K = 1e-5 * 60_000 * 1000
 #: the rules' codes in the details (sgdclaims.training.RULES)
 RULE_CODES = {"": 0.0, "loss not finite": 1.0}
+#: staircase's criteria (CLAIMS.md): (a) below, (b) at least
+STAIRCASE_A, STAIRCASE_B = 0.25, 0.75
 
 SHAPES = (
     "staircase",
     "staircase_control",
     "staircase_accumulates",
+    "staircase_k1",
     "staircase_windows",
     "large_lr_unstable",
-    "large_lr_unstable_control",
     "divergence",
     "stability_bound",
 )
@@ -61,8 +64,9 @@ def _staircase(result: Result) -> dict[str, Value]:
         "staircase": seed_mean(
             [median_or_nan(ratios[s]) for s in own.seeds],
             f"{how}: per seed the median over the windows after the first of |loss change over "
-            "the window's last 10%| / loss fall over its first 10%, then the mean",
-            dead=dead,
+            "the window's last 10%| / loss fall over its first 10%, then the mean; it enters "
+            "K = 1's runs through its control",
+            dead=(*dead, *dead_1),
             **windows,
         ),
         "staircase_control": seed_mean(
@@ -77,6 +81,7 @@ def _staircase(result: Result) -> dict[str, Value]:
             "network's own training loss is below the previous refresh's, then the mean",
             dead=dead,
         ),
+        "staircase_k1": _staircase_k1(own, period, dead_1),
         "staircase_windows": Value(
             lr * period,
             note=f"lr x K of the staircase K's windows (mean-loss units) against the paper's "
@@ -91,43 +96,67 @@ def _staircase(result: Result) -> dict[str, Value]:
     }
 
 
+def _staircase_k1(own: Runs, period: int, dead: tuple[str, ...]) -> Value:
+    """staircase's (a) and (b) on K = 1's own loss cut at the staircase K's boundaries: the
+    null of plain gradient descent, which has no refreshes and so no staircase."""
+    loss = {s: own.loss(1, s) for s in own.seeds}
+    a = [median_or_nan(window_ratios(loss[s], period)) for s in own.seeds]
+    b = [progress_share(loss[s], period) for s in own.seeds]
+    details = {f"seed {s} (b)": v for s, v in zip(own.seeds, b)}
+    details["(b) mean"] = float(np.mean(b))
+    details["meets (a) < 0.25"] = float(np.mean(a) < STAIRCASE_A)
+    details["meets (b) >= 0.75"] = float(np.mean(b) >= STAIRCASE_B)
+    return seed_mean(
+        a,
+        f"the null of staircase: its (a) (the value, per seed) and (b) (details) on K = 1's own "
+        f"training loss (plain gradient descent: no refreshes, no staircase) cut at K = "
+        f"{period}'s window boundaries. Where K = 1 meets (a) < 0.25 and (b) >= 0.75 too, "
+        "staircase cannot tell a staircase from a fast smooth fall (a loss that has levelled "
+        "off by each window's end meets both); read it beside staircase",
+        dead=dead,
+        **details,
+    )
+
+
 def _instability(result: Result) -> dict[str, Value]:
-    cfg = result.config
+    cfg, large, main = result.config, Runs(result, which="large"), Runs(result)
     finite = tuple(k for k in cfg.periods if not math.isinf(k))
-    out, details = {}, {}
-    for name, which in (("large_lr_unstable", "large"), ("large_lr_unstable_control", "main")):
-        runs = Runs(result, which=which)
-        steps = {float(k): runs.diverged_at(k) for k in finite}
-        pattern = upward_closed({k: v >= 0 for k, v in steps.items()})
-        lr = float(runs.row(1, runs.seeds[0])["lr"])
-        k1 = [runs.alive(1, s) for s in runs.seeds]
-        dead = tuple(r.run for r in k1 if not r.alive)
-        at = {
-            f"K={k_label(k)} seed {s} diverged at": v
-            for k, vs in steps.items()
-            for s, v in zip(runs.seeds, vs)
-        }
-        out[name] = Value(
+    steps = {float(k): large.diverged_at(k) for k in finite}
+    pattern = upward_closed({k: v >= 0 for k, v in steps.items()})
+    lr = float(large.row(1, large.seeds[0])["lr"])
+    at = {
+        f"K={k_label(k)} seed {s} diverged at": v
+        for k, vs in steps.items()
+        for s, v in zip(large.seeds, vs)
+    }
+    for k in finite:
+        for s, v in zip(main.seeds, main.diverged_at(k)):
+            at[f"K={k_label(k)} seed {s} main lr diverged at"] = v
+    dead = tuple(r.run for r in (large.alive(1, s) for s in large.seeds) if not r.alive)
+    details = {}
+    for k in cfg.periods:
+        for s in large.seeds:
+            row = large.row(k, s)
+            details[f"K={k_label(k)} seed {s} step"] = float(row["diverged_at"])
+            details[f"K={k_label(k)} seed {s} rule"] = RULE_CODES.get(row["diverged"], 2.0)
+    return {
+        "large_lr_unstable": Value(
             float(np.min(pattern)),
             pattern,
             f"lr {lr:.4g}: per seed 1 where K = 1 converges and the diverging finite K "
-            f"({', '.join(k_label(k) for k in finite)}) form a non-empty upward-closed set",
+            f"({', '.join(k_label(k) for k in finite)}) form a non-empty upward-closed set; "
+            "the null, the same K at the main lr (details), must not diverge: a run there that "
+            "is not alive fails it",
             at,
-            dead,
-        )
-        if which == "large":
-            for k in cfg.periods:
-                for s in runs.seeds:
-                    row = runs.row(k, s)
-                    details[f"K={k_label(k)} seed {s} step"] = float(row["diverged_at"])
-                    details[f"K={k_label(k)} seed {s} rule"] = RULE_CODES.get(row["diverged"], 2.0)
-    out["divergence"] = Value(
-        float(sum(v >= 0 for k, v in details.items() if k.endswith("step"))),
-        note="runs that diverged at the large lr, every K and seed; details: the step (-1: "
-        "never) and the rule (1: loss not finite, 2: above 100x its initial value, 0: none)",
-        details=details,
-    )
-    return out
+            (*dead, *main.dead(finite)),
+        ),
+        "divergence": Value(
+            float(sum(v >= 0 for k, v in details.items() if k.endswith("step"))),
+            note="runs that diverged at the large lr, every K and seed; details: the step (-1: "
+            "never) and the rule (1: loss not finite, 2: above 100x its initial value, 0: none)",
+            details=details,
+        ),
+    }
 
 
 def _stability(result: Result) -> Value:

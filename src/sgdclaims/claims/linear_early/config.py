@@ -125,8 +125,10 @@ CASES = Cases(
             "model": Set("mlp", "the Fig. 1 task has 2-d inputs: F is an MLP, as in the paper"),
             "lr": Set(
                 0.05,
-                "the disc MLP at 0.1 learns the linear part within ~5 steps (too "
-                "fast to resolve the early window) and does not outgrow L",
+                "the disc MLP at 0.1 learns the linear part within ~5 steps, too fast to put "
+                "5 checkpoints in the early window (window_points); chosen in issue 13, before "
+                "the revised spec. That choice also cited that at 0.1 the MLP did not outgrow "
+                "L, an outcome of a statistic: flagged here, not hidden",
             ),
             "epochs": Set(10.0, "the disc MLP needs 10 epochs (1,250 cheap steps)"),
             "early_until": Set(60, "the disc MLP's early phase lies in its first ~60 steps"),

@@ -2,7 +2,8 @@
 stored layout. `healthy()` looks like their Fig. 4 on binary MNIST and supports every
 statistic (a unit test says so), so each sabotage below is what turns it: a seed that
 collapses to one class partway, a seed whose loss turns NaN (the divergence rule fires), F
-trained on permuted labels; and the demonstration that the control can fail: an F so
+trained on permuted labels, and a live F that is neither linear early nor more than L late;
+and the demonstration that the control can fail: an F so
 accurate that an independent classifier of L's accuracy explains it as well as L."""
 
 from __future__ import annotations
@@ -118,6 +119,32 @@ def permuted_labels() -> Result:
     return _result(units)
 
 
+def nonlinear_early_never_outgrows() -> Result:
+    """A live null of the whole claim: early on F shares no more with L than an independent
+    classifier of its accuracy does (its errors independent of L's), and it ends as L itself
+    (L's accuracy and information: it never outgrows L). Every run is alive."""
+    units = _units()
+    for unit in units.values():
+        curve = unit.frames["curves"]
+        end = curve["I_FY"].to_numpy()[-1]
+        shrink = I_LY / end
+        for column in ("I_FY", "mu_control", "mu_knn"):
+            curve[column] = curve[column] * shrink
+        curve["mu_L"] = np.where(curve["step"] >= 0.9 * STEPS, curve["I_FY"], curve["mu_control"])
+        curve["test_acc"] = 0.5 + (ACC_L - 0.5) * curve["test_acc"].sub(0.5).div(0.47)
+    return _result(units)
+
+
+def independent_errors() -> Result:
+    """F at its usual accuracy whose errors are independent of L's all along: a classifier
+    of its accuracy, not the linear one (the null of early_explained and retained)."""
+    units = _units()
+    for unit in units.values():
+        curve = unit.frames["curves"]
+        curve["mu_L"] = curve["mu_control"]
+    return _result(units)
+
+
 def accuracy_explains() -> Result:
     """The control meets the criterion: F so accurate early that C, an independent
     classifier of L's accuracy, shares 90% of what F knows in the early window."""
@@ -133,4 +160,5 @@ SABOTAGE: dict[str, Callable[[], Result]] = {
     "collapsed_seed": collapsed_seed,
     "nan_seed": nan_seed,
     "permuted_labels": permuted_labels,
+    "nonlinear_early_never_outgrows": nonlinear_early_never_outgrows,
 }
