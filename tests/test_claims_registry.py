@@ -86,7 +86,7 @@ def test_spec_covers_fast_and_full_with_a_null_or_control_per_statistic(claim):
 
 
 def test_readme_tables_are_generated():
-    """The claims table (from the specs) and the cost table (from executors/costs.json)."""
+    """The claims table (from the specs) and the cost table (from sgdclaims/costs.json)."""
     readme = (ROOT / "README.md").read_text()
     for name, (begin, end, text) in readme_blocks().items():
         match = re.search(re.escape(begin) + "(.*?)" + re.escape(end), readme, re.S)

@@ -19,7 +19,7 @@ from torch import nn
 from sgdclaims.claims.linear_early.config import CASES
 from sgdclaims.claims.linear_early.experiment import load_task
 from sgdclaims.claims.linear_early.statistics import statistics
-from sgdclaims.controls import accuracy_matched, control_predictions, matched_knn
+from sgdclaims.controls import control_predictions, matched_knn
 from sgdclaims.data import Dataset, DatasetInfo
 from sgdclaims.data.tasks import stratified_test
 from sgdclaims.info import mutual_information
@@ -185,12 +185,12 @@ def test_control_has_the_per_class_accuracy_of_l(n, k, acc, seed):
         )
 
 
-def test_accuracy_matched_rows_keep_each_checkpoints_confusion_matrix():
+def test_control_predictions_keep_each_checkpoints_confusion_matrix():
     rng = np.random.default_rng(0)
     y = torch.from_numpy(rng.integers(0, 2, 500))
     preds = torch.stack([torch.where(torch.from_numpy(rng.random(500) < p), 1 - y, y)
                          for p in (0.5, 0.2, 0.05)])  # fmt: skip
-    out = accuracy_matched(y, preds, seed=3)
+    out = torch.stack([control_predictions(y, row, 3 + t, 2) for t, row in enumerate(preds)])
     assert out.shape == preds.shape and not torch.equal(out, preds)
     for row, ref in zip(out, preds):
         for c in (0, 1):

@@ -207,3 +207,18 @@ def test_precompute_fills_the_cache_that_the_claim_tests_read(pytester, monkeypa
     cases = stored(project)["cases"]
     assert all(c["reused_units"] == len(c["units"]) for c in cases.values()), cases.keys()
     assert verdicts(project)[("toyset", "score")] == "supported"
+
+
+def test_precompute_orders_jobs_by_the_stores_unit_times(tmp_path):
+    """The store keys unit times by str(unit); the queue finds them by the unit's job slug,
+    tuple units (iterative_linearisation's ('K', '10')) included."""
+    from sgdclaims.executors.precompute import previous_unit_seconds
+    from sgdclaims.report.store import write_results
+    from sgdclaims.runner import unit_slug
+
+    key = "iterative_linearisation/fast/mnist"
+    case = {"unit_seconds": {str(("K", "10")): 12.5, "0": 3.0}}
+    write_results(tmp_path, {"schema": 3, "cases": {key: case}, "tests": {}, "sessions": []})
+    seconds = previous_unit_seconds(tmp_path)
+    assert seconds[(key, unit_slug(("K", "10")))] == 12.5
+    assert seconds[(key, unit_slug(0))] == 3.0

@@ -75,7 +75,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def readme_blocks() -> dict[str, tuple[str, str, str]]:
     """The README's generated blocks: name -> (begin marker, end marker, text): the claims
-    table from the specs, and the full-tier cost table from executors/costs.json."""
+    table from the specs, and the full-tier cost table from sgdclaims/costs.json."""
     from sgdclaims.claims import readme_table
     from sgdclaims.costtable import readme_block
 

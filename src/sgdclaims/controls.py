@@ -25,19 +25,6 @@ def control_predictions(
     return out.to(y.device)
 
 
-def accuracy_matched(
-    y: torch.Tensor, preds: torch.Tensor, seed: int, num_classes: int = 2
-) -> torch.Tensor:
-    """control_predictions of every row of preds (T, n): at each checkpoint a classifier with
-    that checkpoint's per-class accuracy whose errors are drawn at random (independent of the
-    row's own errors and of every other classifier's), each row from its own seed."""
-    if preds.ndim != 2:
-        raise ValueError(f"preds must be (checkpoints, n), got shape {tuple(preds.shape)}")
-    return torch.stack(
-        [control_predictions(y, row, seed + t, num_classes) for t, row in enumerate(preds)]
-    )
-
-
 #: reference-set sizes and neighbour counts searched for the accuracy-matched k-NN
 KNN_SIZES = (8000, 4000, 2000, 1000, 500, 250, 125, 64, 32)
 KNN_KS = (1, 3, 5, 9, 15, 25, 41, 63)

@@ -70,19 +70,6 @@ def concordance(values: np.ndarray) -> np.ndarray:
     return kendalls_w(ranks(values))
 
 
-def kendalls_w_test(
-    values: np.ndarray, *, n_permutations: int = 9999, seed: int = 0
-) -> tuple[float, float]:
-    """Kendall's W of the rows of `values` (m raters, n items; smaller = earlier) and its
-    permutation p-value: each rater's ranks shuffled independently, p = (1 + #{W* >= W}) /
-    (1 + n_permutations)."""
-    if n_permutations < 1:
-        raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
-    r = ranks(values)
-    w = float(kendalls_w(r))
-    return w, permutation_p(w, w_null(r, n_permutations=n_permutations, seed=seed))
-
-
 def w_null(rank_table: np.ndarray, *, n_permutations: int = 9999, seed: int = 0) -> np.ndarray:
     """Kendall's W of `n_permutations` tables whose rows are the rows of `rank_table`
     (m, n), each shuffled independently: the permutation null of W. It depends only on each
@@ -136,14 +123,3 @@ def spearman_test(
     with np.errstate(invalid="ignore", divide="ignore"):
         null = (x @ y) / np.sqrt((x**2).sum(axis=-1) * (y**2).sum())
     return rho, permutation_p(rho, null)
-
-
-def permuted_classes(values: np.ndarray, seed: int) -> np.ndarray:
-    """Every row (seed) of (m, n) per-class values with its class labels relabelled by an
-    independent random permutation (a relabelling null)."""
-    values = np.asarray(values)
-    if values.ndim != 2:
-        raise ValueError(f"values must be (seeds, classes), got shape {values.shape}")
-    rng = np.random.default_rng(seed)
-    perms = np.stack([rng.permutation(values.shape[1]) for _ in range(values.shape[0])])
-    return np.take_along_axis(values, perms, axis=1)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from sgdclaims.spec import Check, ClaimSpec, Criterion
-from sgdclaims.values import Value
+from sgdclaims.values import Value, seed_bootstrap
 
 #: verdicts of one check (one test), most serious first
 VERDICTS = (
@@ -260,25 +260,23 @@ def stability(check: Check, value: Value) -> dict[str, float | None]:
     or by resampling its per-seed values where the value is their mean or worst)."""
     crit = check.criterion
     assert crit is not None
-    lower = crit.lower_is_better if check.every_seed else None
-    asserted = _asserted(value, crit, lower)
+    asserted = _asserted(value, crit, _lower_of(check))
     sign = -1.0 if crit.lower_is_better else 1.0
     spread = value.spread
     margin = None
     if spread is not None and math.isfinite(spread) and spread > 0 and math.isfinite(asserted):
         margin = sign * (asserted - crit.threshold) / spread
-    share = None
-    if value.replicates:
-        share = float(np.mean([crit.holds(r) for r in value.replicates]))
-    elif len(value.per_seed) >= 2 and (check.every_seed or value.aggregate == "mean"):
+    replicates = value.replicates
+    if (
+        not replicates
+        and len(value.per_seed) >= 2
+        and (check.every_seed or value.aggregate == "mean")
+    ):
         seeds = np.asarray(value.per_seed, dtype=np.float64)
-        draws = seeds[np.random.default_rng(20261203).integers(0, len(seeds), (1000, len(seeds)))]
-        if check.every_seed:
-            agg = draws.max(axis=1) if crit.lower_is_better else draws.min(axis=1)
-            agg = np.where(np.isnan(draws).any(axis=1), np.nan, agg)
-        else:
-            agg = draws.mean(axis=1)
-        share = float(np.mean([crit.holds(a) for a in agg]))
+        worst = np.max if crit.lower_is_better else np.min
+        aggregate = worst if check.every_seed else np.mean
+        replicates = seed_bootstrap(len(seeds), lambda idx: aggregate(seeds[idx]))
+    share = float(np.mean([crit.holds(r) for r in replicates])) if replicates else None
     return {"margin_sd": margin, "bootstrap_share": share}
 
 

@@ -38,10 +38,9 @@ PACKAGE = __name__
 
 #: the sabotages every claim feeds through its statistics (shared/CLAIMS.md, Falsifiability):
 #: a seed that collapses to one predicted class partway, a seed whose loss turns NaN; each
-#: claim adds at least one claim-specific null of its own
+#: claim adds at least one claim-specific null of its own. In both a run is not alive, so
+#: every statistic must come out "failed"
 SABOTAGES = ("collapsed_seed", "nan_seed")
-#: the sabotages in which a run is not alive: every statistic must come out "failed"
-DEAD_SABOTAGES = SABOTAGES
 
 
 @dataclasses.dataclass(frozen=True)

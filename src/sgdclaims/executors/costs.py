@@ -34,56 +34,22 @@ from sgdclaims.calibration import machine_gflops
 from sgdclaims.config import Config
 from sgdclaims.costtable import COSTS_FILE, GPU_SPEEDUP, CostRow, load_costs
 from sgdclaims.data import DatasetMissing
-from sgdclaims.executors.jobs import run_experiment
-from sgdclaims.runner import Batch, LocalExecutor, Result, RunContext, UnitResult
+from sgdclaims.executors.jobs import first_batch, run_experiment
+from sgdclaims.runner import LocalExecutor, Result, RunContext
 from sgdclaims.training import epoch_steps
 
 #: training examples of the papers' data sets (full splits), for epoch-based configs
 TRAIN_SIZES = {"mnist": 60_000, "fashion_mnist": 60_000, "cifar10": 50_000, "imagenet": 1_281_167}
 
 
-class _Timed(LocalExecutor):
-    """The in-process executor, recording each unit's CPU time (robust to a loaded machine,
-    unlike its wall time)."""
-
-    def __init__(self) -> None:
-        self.cpu_seconds: dict[Hashable, float] = {}
-
-    def run(self, batch: Batch) -> dict[Hashable, UnitResult]:
-        out = {}
-        for unit in batch.units:
-            t0 = time.process_time()
-            out[unit] = batch.compute_and_store(unit)
-            self.cpu_seconds[unit] = time.process_time() - t0
-        return out
-
-
-class _Counted(BaseException):
-    """Stops a census run at its first run_units call."""
-
-    def __init__(self, units: list[Hashable]) -> None:
-        super().__init__(len(units))
-        self.units = units
-
-
-class Census:
-    """An executor that records the units of a batch and computes nothing."""
-
-    def run(self, batch: Batch) -> dict[Hashable, UnitResult]:
-        raise _Counted(batch.units)
-
-
 def count_units(config: Config, data_root: Path | None = None) -> int:
     """How many units the experiment of `config` computes (its first run_units call)."""
     with tempfile.TemporaryDirectory(prefix="sgdclaims-census-") as tmp:
-        context = RunContext(
-            data_root, cache_root=Path(tmp), use_cache=False, progress=False, executor=Census()
-        )
-        try:
-            run_experiment(config, context)
-        except _Counted as counted:
-            return len(counted.units)
-    raise RuntimeError(f"{type(config).__name__}: run() computed without calling run_units")
+        context = RunContext(data_root, cache_root=Path(tmp), use_cache=False, progress=False)
+        batch = first_batch(config, context)
+    if batch is None:
+        raise RuntimeError(f"{type(config).__name__}: run() computed without calling run_units")
+    return len(batch.units)
 
 
 def steps_per_unit(config: Config) -> int | None:
@@ -125,9 +91,8 @@ def measure(claim: str, dataset: str, data_root: Path | None, device: str = "cpu
     row.measured_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     row.gflops = round(machine_gflops(), 1)
     smoke, note = smoke_config(full)
-    timed = _Timed()
     with tempfile.TemporaryDirectory(prefix="sgdclaims-cost-") as tmp:
-        context = RunContext(data_root, device, Path(tmp), False, False, executor=timed)
+        context = RunContext(data_root, device, Path(tmp), False, False, executor=LocalExecutor())
         t0 = time.perf_counter()
         try:
             result = run_experiment(smoke, context)
@@ -137,9 +102,7 @@ def measure(claim: str, dataset: str, data_root: Path | None, device: str = "cpu
         wall = time.perf_counter() - t0
     seen = observed_steps(result)
     per_step = []
-    clock = (
-        timed.cpu_seconds if device == "cpu" else dict(zip(result.units, result.scalars["seconds"]))
-    )
+    clock = dict(zip(result.units, result.scalars["cpu_seconds" if device == "cpu" else "seconds"]))
     for unit in result.units:
         steps = seen.get(unit) or steps_per_unit(smoke)
         if steps:

@@ -208,3 +208,30 @@ def experiment_module(config: Config) -> Any:
 def run_experiment(config: Config, context: RunContext) -> Any:
     """The experiment of `config` run with `context` (a job executor bound to `config`)."""
     return experiment_module(config).run(config, bind(context, config))
+
+
+class _FirstBatch(BaseException):
+    """Stops an experiment at its first run_units call (a BaseException: an experiment's own
+    `except Exception` cannot swallow it)."""
+
+    def __init__(self, batch: Batch) -> None:
+        super().__init__(len(batch.units))
+        self.batch = batch
+
+
+class Census:
+    """An executor that hands back the batch of its first run_units call and computes
+    nothing."""
+
+    def run(self, batch: Batch) -> dict[Hashable, UnitResult]:
+        raise _FirstBatch(batch)
+
+
+def first_batch(config: Config, context: RunContext) -> Batch | None:
+    """The units the experiment of `config` asks to compute first under `context` (None when
+    it computes nothing: every unit cached)."""
+    try:
+        run_experiment(config, dataclasses.replace(context, executor=Census()))
+    except _FirstBatch as stopped:
+        return stopped.batch
+    return None

@@ -13,45 +13,22 @@ tail sets the wall time.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import dataclasses
 import multiprocessing
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from tqdm.auto import tqdm
 
 from sgdclaims import claims
-from sgdclaims.executors.jobs import JobSpec, ProcessExecutor, job_main, last_line
-from sgdclaims.runner import Batch, RunContext, UnitResult
-
-
-class _Collected(BaseException):
-    """Stops an experiment at its run_units call once its missing units are known."""
-
-    def __init__(self, specs: list[JobSpec]) -> None:
-        super().__init__(len(specs))
-        self.specs = specs
-
-
-@dataclasses.dataclass
-class _Collector:
-    """An executor that turns a batch's missing units into job specs and computes nothing."""
-
-    origin: Any
-
-    def run(self, batch: Batch) -> dict[Hashable, UnitResult]:
-        raise _Collected(ProcessExecutor(origin=self.origin).specs(batch))
+from sgdclaims.executors.jobs import JobSpec, ProcessExecutor, first_batch, job_main, last_line
+from sgdclaims.runner import RunContext, unit_slug
 
 
 def missing_jobs(claim: str, scale: str, dataset: str, context: RunContext) -> list[JobSpec]:
     """One job per unit of a case that is not in the cache yet (none: all cached)."""
     config = claims.get(claim).cases.config(scale, dataset)
-    try:
-        claims.get(claim).run(config, dataclasses.replace(context, executor=_Collector(config)))
-    except _Collected as collected:
-        return collected.specs
-    return []
+    batch = first_batch(config, context)
+    return [] if batch is None else ProcessExecutor(origin=config).specs(batch)
 
 
 def previous_unit_seconds(report_dir: Path) -> dict[tuple[str, str], float]:
@@ -66,7 +43,7 @@ def previous_unit_seconds(report_dir: Path) -> dict[tuple[str, str], float]:
     out = {}
     for key, payload in cases.items():
         for unit, seconds in (payload.get("unit_seconds") or {}).items():
-            out[(key, str(unit))] = float(seconds)
+            out[(key, unit_slug(unit))] = float(seconds)
     return out
 
 
@@ -94,8 +71,7 @@ def precompute(
                 errors.append(f"{key}: {type(exc).__name__}: {exc}")
                 continue
             for spec in specs:
-                unit = spec.slugs[0].removeprefix("unit-")
-                queue.append((seconds.get((key, unit), float("inf")), key, spec))
+                queue.append((seconds.get((key, spec.slugs[0]), float("inf")), key, spec))
     queue.sort(key=lambda item: -item[0])
     if not queue:
         return errors

@@ -109,14 +109,6 @@ def cancelling_pair(state: OrderParameters) -> Tensor:
     return ((cos < PAIR_COSINE) & both).flatten(1).any(-1)
 
 
-def surplus_norm(state: OrderParameters) -> Tensor:
-    """Largest Q_aa of an SCM's surplus units (B,): ~0 on the specialised branch; 0 where
-    there is no surplus unit."""
-    surplus = (matching(state) < 0) & state.active
-    qd = torch.diagonal(state.q, dim1=-2, dim2=-1)
-    return torch.where(surplus, qd, torch.zeros_like(qd)).amax(-1)
-
-
 @dataclasses.dataclass
 class BranchPoint:
     """The branch's fixed point per batch element: its state, eps_g, residual max |f|,

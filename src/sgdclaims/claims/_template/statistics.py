@@ -41,7 +41,7 @@ def _scores(result: Result) -> dict[str, Value]:
     return {
         "score": seed_mean(score, "final test accuracy; mean over seeds", dead=dead),
         "score_control": seed_mean(null, "the same on the null run", dead=dead),
-        "ready": seed_mean([float(s > 0.7) for s in score], "1 where the level is high"),
+        "ready": seed_mean([float(s > 0.7) for s in score], "1 where the level is high", dead=dead),
         "gated": seed_mean(score, "the score, asserted only where `ready` holds", dead=dead),
         "gated_control": seed_mean(null, "the null run's score", dead=dead),
         "side": Value(1.5, note="a reported number"),

@@ -21,8 +21,9 @@ _TRIED = (
     "run, on 10-class Fashion-MNIST randomly translated in a 42 px canvas at 14 px "
     "(synthetic; chosen by `headroom` before any wave statistic): 200 steps (this case); and, "
     "after this miss and not adopted (a horizon chosen after a verdict would be chosen by "
-    "it), 400 steps with the main, fully linear and twin members only. Real Fashion-MNIST "
-    "and MNIST at 14 px with this case's settings (headroom fails there) are in the report"
+    "it), 400 steps with the main, fully linear and twin members only. Before the task was "
+    "chosen, real Fashion-MNIST and MNIST at 14 px with this case's settings, where "
+    "`headroom` failed (no fast case of them is kept)"
 )
 
 SPEC = ClaimSpec(
@@ -148,11 +149,11 @@ SPEC = ClaimSpec(
             "linear_diverges_first",
             "fast",
             "fashion_mnist_translated",
-            "The fully linear model does not fall behind at once here: it has no warm-up, while "
-            "the main model stays near chance for most of the first tenth of this short run, so "
-            "the linear model is ahead of it there, and d(all) can only fall after the main "
-            "model has risen to twice chance. In a run twice as long the same warm-up is a "
-            "smaller share of the run. The paper's d(all) of batch 0 of 40k is read at a "
+            "The fully linear model has no warm-up, while the main model's warm-up near chance "
+            "is a large share of a run this short; d(all) can only fall after the main model "
+            "has risen to twice chance, so it reads the warm-up's length rather than when the "
+            "linear model falls behind. In a longer run the same warm-up is a smaller share. "
+            "The paper's d(all) of batch 0 of 40k is read at a "
             "resolution of 500 batches, at which such a warm-up does not show.",
             _TRIED,
         ),

@@ -21,7 +21,7 @@ from sgdclaims.teacher_student import formulas
 #: the tiny real run: the smoke test's sizes and shorter (its tables are kept, its values
 #: replaced), with three seeds and four L where a statistic fits a line, ranks L or compares
 #: with a formula in L (a line through two points always fits; eq. 12 at L = 0 and 1 differs
-#: by 25%, inside linear_sgd_eq12's 20% tolerance), as the fast case
+#: by about 26%, close to linear_sgd_eq12's 20% tolerance), as the fast case
 TINY = {
     **EgScalingConfig.SMOKE,
     "seeds": (0, 1, 2),

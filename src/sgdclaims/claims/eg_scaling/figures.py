@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sgdclaims.claims.eg_scaling.stats_scm import NN2PP
+from sgdclaims.claims.eg_scaling.stats_sgd import CHANGE
 from sgdclaims.figure import Figure
 from sgdclaims.runner import Result
 from sgdclaims.values import Value
@@ -138,7 +139,7 @@ def eps_vs_l(data: dict[str, Any]) -> Any:
     for i, (key, label) in enumerate((("sgd_runs", "erf"), ("relu_runs", "ReLU"))):
         runs = pd.DataFrame(data[key])
         means = runs.groupby("L").eps_sgd.mean() / s2
-        settled = runs.groupby("L").change.max() < 0.10
+        settled = runs.groupby("L").change.agg(lambda c: bool((c < CHANGE).all())).astype(bool)
         ax2.plot(means.index, means, "-", color=f"C{i}", label=f"{label} SGD, mean over seeds")
         ax2.plot(means.index[settled], means[settled], "o", color=f"C{i}")
         ax2.plot(

@@ -93,3 +93,15 @@ def median_or_nan(values: np.ndarray) -> float:
     """The median; NaN for no values or any NaN among them."""
     values = np.asarray(values, dtype=np.float64)
     return float(np.median(values)) if len(values) else float("nan")
+
+
+def settled_table(frame: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """eps_reached / scale of every (start, K), NaN where the start did not settle."""
+    value = (frame.eps_reached / scale).where(frame.settled.astype(bool))
+    return frame.assign(v=value).pivot(index="start", columns="k", values="v")
+
+
+def settled_medians(table: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """The median over the settled starts (or a resample of the starts) of every K."""
+    t = table if rows is None else table.iloc[rows]
+    return np.array([median_or_nan(t[k].dropna()) for k in t.columns])

@@ -60,8 +60,7 @@ SPEC = ClaimSpec(
                 "horizon of the config (covering the plateau and its exit, fixed before the "
                 "runs), the median over 50 checkpoints uniform in alpha (the uniform grid "
                 "replaced a log-spaced one after a review: that grid weighed the first alpha, "
-                "where agreement from the same initial order parameters is automatic, and "
-                "gave a supported verdict)"
+                "where agreement from the same initial order parameters is automatic)"
             ),
         ),
     ),

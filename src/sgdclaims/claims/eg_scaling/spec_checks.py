@@ -45,7 +45,8 @@ MATCH = (
         Criterion("<", 1.0),
         "A ratio of 1 or more: the deviation is not a finite-size effect.",
         null=Null(
-            "the deviation at N, measured in the same run from the same seeds: the statistic "
+            "the deviation at N, measured in the same run with the same seed numbers (the 4N "
+            "starts drawn afresh): the statistic "
             "is the ratio of the deviation at 4N to it (1 when N does not matter; the "
             "sabotage copies the N runs to 4N)"
         ),
@@ -78,7 +79,8 @@ BRANCH = (
         "An extrapolated slope more than 3% away from 1/(2 pi).",
         null=Null(
             "eq. 11's leading-order slope 1/(2 pi) itself: the statistic is the relative "
-            "distance to it; an eps_g that does not depend on L gives 1 (the sabotage)"
+            "distance to it; an eps_branch flat in L gives 1, one growing as L^2 (the sabotage) "
+            "more"
         ),
         reference={"*": "eq. 11: slope/eta = 1/(2 pi) = 0.159 as eta -> 0"},
     ),

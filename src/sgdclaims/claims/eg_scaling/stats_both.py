@@ -5,24 +5,17 @@ settled starts only; the share of starts that reached the denoising solution."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from sgdclaims.alive import Liveness, dead_runs
-from sgdclaims.claims.eg_scaling.fits import median_or_nan, nanmax, permutation_p, spearman_or_nan
+from sgdclaims.claims.eg_scaling.fits import (
+    nanmax,
+    permutation_p,
+    settled_medians,
+    settled_table,
+    spearman_or_nan,
+)
 from sgdclaims.runner import Result
 from sgdclaims.values import Value, seed_bootstrap
-
-
-def settled_table(frame: pd.DataFrame, scale: float) -> pd.DataFrame:
-    """eps_reached / scale of every (start, K), NaN where the start did not settle."""
-    value = (frame.eps_reached / scale).where(frame.settled.astype(bool))
-    return frame.assign(v=value).pivot(index="start", columns="k", values="v")
-
-
-def settled_medians(table: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
-    """The median over the settled starts (or a resample of the starts) of every K."""
-    t = table if rows is None else table.iloc[rows]
-    return np.array([median_or_nan(t[k].dropna()) for k in t.columns])
 
 
 def both_values(result: Result, runs: dict[str, list[Liveness]]) -> dict[str, Value]:

@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 
 from sgdclaims.alive import Liveness, dead_runs
-from sgdclaims.claims.eg_scaling.fits import line_fit, median_or_nan, nanmax
+from sgdclaims.claims.eg_scaling.fits import (
+    line_fit,
+    nanmax,
+    settled_medians,
+    settled_table,
+)
 from sgdclaims.claims.eg_scaling.runs_ode import SPECIALISED
 from sgdclaims.runner import Result
 from sgdclaims.values import Value, seed_bootstrap
@@ -135,21 +140,17 @@ def reached_values(result: Result, runs: dict[str, list[Liveness]]) -> dict[str,
     frame = result.frame("reached").sort_values(["k", "start"])
     dead = dead_runs(runs["reached"])
     branch = pd.Series(medians(branch_tables(result)[cfg.ode_eta]), index=sorted(frame.k.unique()))
-    value = frame.eps_reached / s2
-    table = frame.assign(v=value.where(frame.settled.astype(bool))).pivot(
-        index="start", columns="k", values="v"
-    )
+    table = settled_table(frame, s2)
     ks = table.columns.to_numpy()
     counts = table.notna().sum()
 
-    def settled_medians(rows: np.ndarray | None = None) -> pd.Series:
-        t = table if rows is None else table.iloc[rows]
-        return pd.Series({k: median_or_nan(t[k].dropna()) for k in ks})
+    def medians_of(rows: np.ndarray | None = None) -> pd.Series:
+        return pd.Series(settled_medians(table, rows), index=ks)
 
     def worst(rows: np.ndarray | None = None) -> float:
-        return float((settled_medians(rows) / branch - 1).abs().max(skipna=False))
+        return float((medians_of(rows) / branch - 1).abs().max(skipna=False))
 
-    med = settled_medians()
+    med = medians_of()
     dev = (med / branch - 1).abs()
     spread = {f"K={k} spread": (table[k].max() - table[k].min()) / med[k] for k in ks}
     per_start = {

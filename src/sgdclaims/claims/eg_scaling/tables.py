@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sgdclaims.claims.eg_scaling.stats_sgd import CHANGE
 from sgdclaims.figure import Table
 
 Rows = tuple[list[str], list[list[Any]]]
@@ -98,7 +99,7 @@ def sgd(data: dict[str, Any]) -> Rows:
     s2, rows = data["sigma"] ** 2, []
     for part in ("sgd", "relu"):
         frame = pd.DataFrame(data[f"{part}_runs"])
-        settled = frame.groupby("L").change.transform(lambda c: bool((c < 0.10).all()))
+        settled = frame.groupby("L").change.transform(lambda c: bool((c < CHANGE).all()))
         for r, ok in zip(frame.itertuples(), settled):
             rows.append(
                 [

@@ -124,7 +124,9 @@ class IterativeLinearisationConfig(Config):
 
 _PAPER_STEP = "the paper's step, eta 1e-5 per example on a summed loss (Sec. 3, App. A eq. 5)"
 _LR = (
-    "lr {lr} = eta x 128 in mean-loss units: the largest of 0.005, 0.01, 0.02 whose K = 1 run "
+    "lr {lr} = eta x 128 in mean-loss units (eta = {eta:.2g} per example on the summed loss, "
+    "{ratio:.2g}x the paper's 1e-5, whose mean-loss lr at n = 60,000 is 0.6): the largest of "
+    "0.005, 0.01, 0.02 whose K = 1 run "
     "(seed 0) keeps lr x sharpness / 2 <= 0.5, a factor 2 below the linearised loss's "
     "stability limit; measured peak sharpness: {measured}. The margin comes from a probe made "
     "before the revised spec (the first fast config: 64 training images, one seed, T <= 480), "
@@ -133,7 +135,10 @@ _LR = (
     "diverged K fails it) and, under the revised spec, alive. The paper's lr 0.6 is far above "
     "that limit here"
 )
-_LARGE = "lr {lr} = 10 x the main lr, the paper's ratio (eta 1e-4 against 1e-5)"
+_LARGE = (
+    "lr {lr} = 10 x the main lr, the paper's ratio (eta 1e-4 against 1e-5; here eta = {eta:.2g} "
+    "per example)"
+)
 _FULL_MAPS = (
     "torch.func on the module, member by member: the written-out maps keep conv2's patches, "
     "5.6x conv2's input at 28x28, which for 60,000 images does not fit one GPU"
@@ -158,19 +163,29 @@ CASES = Cases(
     fast={
         "mnist": {
             "require_full": Set(False, "the MNIST 10k subset (8,000 train / 2,000 test)"),
-            "eta": Set(0.01 / 128, _LR.format(lr=0.01, measured="~85 at lr 0.01 and 0.02")),
-            "unstable_eta": Set(0.1 / 128, _LARGE.format(lr=0.1)),
+            "eta": Set(
+                0.01 / 128,
+                _LR.format(
+                    lr=0.01,
+                    eta=0.01 / 128,
+                    ratio=0.01 / 128 / 1e-5,
+                    measured="~85 at lr 0.01 and 0.02",
+                ),
+            ),
+            "unstable_eta": Set(0.1 / 128, _LARGE.format(lr=0.1, eta=0.1 / 128)),
         },
         "fashion_mnist": {
             "eta": Set(
                 0.005 / 128,
                 _LR.format(
                     lr=0.005,
+                    eta=0.005 / 128,
+                    ratio=0.005 / 128 / 1e-5,
                     measured="~150 by step 1,500 at lr 0.005; at lr 0.01 it passes 2 / lr "
                     "(edge of stability)",
                 ),
             ),
-            "unstable_eta": Set(0.05 / 128, _LARGE.format(lr=0.05)),
+            "unstable_eta": Set(0.05 / 128, _LARGE.format(lr=0.05, eta=0.05 / 128)),
         },
     },
     fast_common={

@@ -23,12 +23,13 @@ from sgdclaims.claims.iterative_linearisation.readout import (
 )
 from sgdclaims.linearise import k_label
 from sgdclaims.runner import Result
+from sgdclaims.training import RULES
 from sgdclaims.values import Value, seed_mean
 
 #: the paper's lr x K per window in mean-loss units: eta 1e-5 x 60,000 MNIST images x K 1,000
 PAPER_LR_K = 1e-5 * 60_000 * 1000
-#: the rules' codes in the details (sgdclaims.training.RULES)
-RULE_CODES = {"": 0.0, "loss not finite": 1.0}
+#: the rules' codes in the details (0: none fired)
+RULE_CODES = {"": 0.0} | {text: float(code) for code, text in RULES.items()}
 #: staircase's criteria (CLAIMS.md): (a) below, (b) at least
 STAIRCASE_A, STAIRCASE_B = 0.25, 0.75
 
@@ -138,7 +139,7 @@ def _instability(result: Result) -> dict[str, Value]:
         for s in large.seeds:
             row = large.row(k, s)
             details[f"K={k_label(k)} seed {s} step"] = float(row["diverged_at"])
-            details[f"K={k_label(k)} seed {s} rule"] = RULE_CODES.get(row["diverged"], 2.0)
+            details[f"K={k_label(k)} seed {s} rule"] = RULE_CODES[row["diverged"]]
     return {
         "large_lr_unstable": Value(
             float(np.min(pattern)),

@@ -5,9 +5,8 @@ training split first and then fixed. F is the paper's CNN (an MLP on the synthet
 task) trained with plain SGD; its test predictions are recorded at checkpoints, dense in
 the early phase. Per checkpoint we store I(F_t;Y), mu_Y(F_t;X) = I(F_t;Y) - I(F_t;Y|X)
 (their eq. 1) for X = L, a control C with L's per-class accuracy and random errors, and a
-k-NN with L's test accuracy; I(L;Y|F_t), H(Y|F_t); mu_Y(F'_t;L), mu_Y(F'_t;C) for F'_t,
-F_t's per-class accuracy with random errors; and I(S_t;Y|L) for a linear model S trained by
-the same SGD as F. Seeds vary initialisation and data order; each seed is cached alone.
+k-NN with L's test accuracy; I(L;Y|F_t), H(Y|F_t); and I(S_t;Y|L) for a linear model S
+trained by the same SGD as F. Seeds vary initialisation and data order; each seed is cached alone.
 """
 
 from __future__ import annotations
